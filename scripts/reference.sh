@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# scripts/reference.sh [BINDIR] - install the reference implementation the interop tests
+# run against, into BINDIR (default $TRUSTCTL_REFBIN or ~/.cache/trustctl/refbin):
+#
+#   notary, notary-server, notary-signer   unmodified `go install ...@v0.7.0`
+#   notary-server-fixed                    v0.7.0 + the upstream fix (notary#1635) for Go >= 1.17,
+#                                          whose mime/multipart strips "targets/" from the part
+#                                          file name so the stock server rejects every delegation
+#   registry                               distribution v3 registry, for signing real images
+#
+# Binaries that exist are kept (FORCE=1 rebuilds); compiled packages stay in the Go build
+# cache, so a rebuild on a warm machine takes seconds.
+set -euo pipefail
+NOTARY_VERSION=v0.7.0
+REGISTRY_VERSION=v3.1.2
+BINDIR="${1:-${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}}"
+mkdir -p "$BINDIR"
+BINDIR="$(cd "$BINDIR" && pwd)"
+log() { echo "reference: $*" >&2; }
+
+missing=()
+for cmd in notary notary-server notary-signer; do
+  [ -x "$BINDIR/$cmd" ] && [ "${FORCE:-0}" != 1 ] || missing+=("github.com/theupdateframework/notary/cmd/$cmd@$NOTARY_VERSION")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "go install ${missing[*]}"
+  GOBIN="$BINDIR" GOFLAGS= go install "${missing[@]}"
+fi
+
+if [ ! -x "$BINDIR/notary-server-fixed" ] || [ "${FORCE:-0}" = 1 ]; then
+  log "building notary-server-fixed"
+  src="$(GOFLAGS= go mod download -json "github.com/theupdateframework/notary@$NOTARY_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || { log "cannot find notary source"; exit 1; }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  cp -r "$src" "$work/notary"
+  chmod -R u+w "$work/notary"
+  cat > "$work/notary/server/handlers/rawfilename.go" <<'GO'
+package handlers
+
+import (
+	"mime"
+	"mime/multipart"
+)
+
+// rawFileName is the unmodified filename parameter of a part (Go >= 1.17 strips folders).
+func rawFileName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+GO
+  grep -q 'strings.TrimSuffix(part.FileName(), ".json")' "$work/notary/server/handlers/default.go" ||
+    { log "unexpected notary source layout; cannot apply the filename fix"; exit 1; }
+  sed -i 's/strings.TrimSuffix(part.FileName(), ".json")/strings.TrimSuffix(rawFileName(part), ".json")/' \
+    "$work/notary/server/handlers/default.go"
+  (cd "$work/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/notary-server-fixed" ./cmd/notary-server)
+fi
+
+if [ ! -x "$BINDIR/registry" ] || [ "${FORCE:-0}" = 1 ]; then
+  log "go install registry@$REGISTRY_VERSION"
+  GOBIN="$BINDIR" GOFLAGS= go install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+fi
+echo "$BINDIR"
