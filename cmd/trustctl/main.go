@@ -1,16 +1,22 @@
+// Command trustctl signs and verifies container images with Docker Content Trust
+// (Notary v1).
 package main
 
 import (
-	_ "github.com/compose-spec/compose-go/v2/loader"
-	_ "github.com/distribution/reference"
-	_ "github.com/docker/cli/cli/config"
-	_ "github.com/olekukonko/tablewriter"
-	_ "github.com/rogpeppe/go-internal/testscript"
-	_ "github.com/secure-systems-lab/go-securesystemslib/cjson"
-	_ "github.com/spf13/cobra"
-	_ "github.com/spf13/viper"
-	_ "golang.org/x/term"
-	_ "go.yaml.in/yaml/v3"
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/trustctl/trustctl/internal/cli"
 )
 
-func main() {}
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cli.Execute(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
+}

@@ -342,4 +342,3 @@ func (s *Signer) Sign(msg []byte) (Signature, error) {
 	}
 	return sig, nil
 }
-

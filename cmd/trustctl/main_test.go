@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/trustctl/trustctl/internal/testenv"
+)
+
+// TestMain lets testscript run this test binary as the trustctl command, so the
+// scripts exercise the real main, flags, streams and exit codes.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"trustctl": func() { os.Exit(run()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Each script gets FIXTURES
+// (the reference notary run), PASSPHRASE (its keys' passphrase) and REFBIN (the
+// reference binaries), and a HOME of its own so nothing outside $WORK is touched.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FIXTURES", testenv.Fixtures())
+			env.Setenv("PASSPHRASE", testenv.FixturePassphrase)
+			env.Setenv("REFBIN", testenv.RefBinDir())
+			env.Setenv("HOME", env.WorkDir+"/home")
+			env.Setenv("DOCKER_CONFIG", env.WorkDir+"/home/.docker")
+			return nil
+		},
+		RequireExplicitExec: true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
+	})
+}
+
+// exits N PROG ARGS… runs a program like exec and checks that it exits with status N,
+// so the scripts pin the documented exit codes, not just "failed".
+func exits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}

@@ -1,0 +1,156 @@
+// Package cli wires trustctl's commands: cobra for the command tree, one viper instance
+// for configuration. Each command lives in its own file and only translates flags into a
+// call of an internal package.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// Streams are the process's standard streams, injected so that tests can drive commands.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// app is the state shared by the commands of one invocation.
+type app struct {
+	streams Streams
+	getenv  func(string) string
+	cfg     *viper.Viper
+	log     *slog.Logger
+}
+
+// Output formats of listing commands.
+const (
+	outputTable = "table"
+	outputJSON  = "json"
+)
+
+// Execute runs trustctl with args and returns the process exit code (docs/exit-codes.md).
+func Execute(ctx context.Context, args []string, streams Streams, getenv func(string) string) int {
+	a := &app{streams: streams, getenv: getenv, cfg: viper.New()}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(streams.Err, "trustctl: %s\n", oneLine(err.Error()))
+	return exitCode(err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "trustctl",
+		Short:         "Docker Content Trust and Notary v1 without docker trust",
+		Long:          "trustctl signs images, manages delegations and keys, and verifies deployments against Notary v1 trust data (~/.docker/trust).",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.loadConfig(cmd)
+		},
+	}
+	flags := root.PersistentFlags()
+	flags.StringP("trust-dir", "d", "", "trust directory (default <DOCKER_CONFIG or ~/.docker>/trust)")
+	flags.StringP("server", "s", "", "Notary server URL (default $DOCKER_CONTENT_TRUST_SERVER)")
+	flags.String("tlscacert", "", "CA certificate file for the Notary server")
+	flags.String("config", "", "config file (default $XDG_CONFIG_HOME/trustctl/config.yaml when present)")
+	flags.StringP("output", "o", outputTable, "output format: table|json")
+	flags.String("log-level", "warn", "log level: debug|info|warn|error")
+
+	root.AddCommand(
+		a.versionCommand(),
+		a.completionCommand(),
+		a.keyCommand(),
+		a.bundleCommand(),
+	)
+	return root
+}
+
+// loadConfig resolves every setting with viper's precedence, which is the one users
+// expect: flag > TRUSTCTL_* variable > config file > default.
+func (a *app) loadConfig(cmd *cobra.Command) error {
+	v := a.cfg
+	if err := v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	v.SetEnvPrefix("TRUSTCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	file := v.GetString("config")
+	if file == "" {
+		file = a.defaultConfigFile()
+	}
+	if file != "" {
+		v.SetConfigFile(file)
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("read config %s: %w", file, err)
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	a.log = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: level}))
+	switch out := v.GetString("output"); out {
+	case outputTable, outputJSON:
+	default:
+		return fmt.Errorf("--output %q: want table or json", out)
+	}
+	return nil
+}
+
+// defaultConfigFile is $XDG_CONFIG_HOME/trustctl/config.yaml (or ~/.config/…) when it exists.
+func (a *app) defaultConfigFile() string {
+	base := a.getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = filepath.Join(home, ".config")
+	}
+	file := filepath.Join(base, "trustctl", "config.yaml")
+	if _, err := os.Stat(file); err != nil {
+		return ""
+	}
+	return file
+}
+
+// trustDir is --trust-dir, else docker's: $DOCKER_CONFIG/trust or ~/.docker/trust.
+func (a *app) trustDir() string {
+	if d := a.cfg.GetString("trust-dir"); d != "" {
+		return d
+	}
+	return filepath.Join(dockerconfig.Dir(), "trust")
+}
+
+// server is --server, else DOCKER_CONTENT_TRUST_SERVER like docker.
+func (a *app) server() string {
+	if s := a.cfg.GetString("server"); s != "" {
+		return s
+	}
+	return a.getenv("DOCKER_CONTENT_TRUST_SERVER")
+}
+
+func (a *app) jsonOutput() bool { return a.cfg.GetString("output") == outputJSON }
+
+// oneLine keeps error messages on one line, whatever a library put in them.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/test.sh - everything CI runs, from a fresh machine: installs the reference
+# binaries (notary v0.7.0, notary-server, notary-signer, registry), vets, runs every
+# test (unit, testscript end-to-end, interop against the real binaries) and each fuzz
+# target for a short time.
+#   FUZZTIME=10s (per fuzz target)   TRUSTCTL_REFBIN=DIR (reference binaries)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TRUSTCTL_REFBIN="${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}"
+FUZZTIME="${FUZZTIME:-10s}"
+
+scripts/reference.sh "$TRUSTCTL_REFBIN" >/dev/null
+go vet ./...
+unformatted="$(gofmt -l cmd internal)"
+[ -z "$unformatted" ] || { echo "gofmt needed: $unformatted" >&2; exit 1; }
+
+go test -count=1 ./...
+
+# Each fuzz target on its own: go test -fuzz takes one target per run.
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+    echo "fuzz $pkg $target ($FUZZTIME)"
+    if ! out="$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1)"; then
+      echo "$out" >&2
+      exit 1
+    fi
+  done
+done
+echo "all tests and fuzz targets passed"
