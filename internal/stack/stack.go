@@ -1,0 +1,274 @@
+// Package stack reads compose and stack files the way docker compose and docker stack
+// deploy read them, and returns the images their services run, each with the file and
+// line where it is written.
+package stack
+
+import (
+	// Digests in references fail to parse unless sha256 is registered.
+	_ "crypto/sha256"
+
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/template"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
+	"github.com/sirupsen/logrus"
+)
+
+// Mode selects how the files are read.
+type Mode int
+
+const (
+	// ModeAuto reads the files as a stack when any service has a deploy section,
+	// else as a compose project.
+	ModeAuto Mode = iota
+	// ModeStack reads them as `docker stack deploy -c` does: .env is never read.
+	ModeStack
+	// ModeCompose reads them as `docker compose -f` does: .env is read.
+	ModeCompose
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeStack:
+		return "stack"
+	case ModeCompose:
+		return "compose"
+	}
+	return "auto"
+}
+
+// Options tune Load.
+type Options struct {
+	Mode Mode
+	// Profiles to activate. Empty means COMPOSE_PROFILES in compose mode and every
+	// service in stack mode: swarm has no profiles, and checking an image too many is
+	// safer than one too few.
+	Profiles []string
+	// EnvFiles are read for interpolation in both modes, like `docker compose
+	// --env-file`. In compose mode they replace the default .env.
+	EnvFiles []string
+	// WorkingDir is the project directory; default the directory of the first file.
+	WorkingDir string
+	// Environ is the process environment used for interpolation, as KEY=VALUE;
+	// nil means os.Environ(). It overrides values from env files, as in docker.
+	Environ []string
+}
+
+// ImageUse is one service's image.
+type ImageUse struct {
+	Service string
+	// Image is the image as written, after interpolation; empty when BuildOnly.
+	Image string
+	// Ref is the normalised reference: nginx -> docker.io/library/nginx:latest.
+	Ref string
+	// Named keeps both tag and digest; Named.Name() is the GUN. Nil when BuildOnly.
+	Named reference.Named
+	// BuildOnly marks a service with a build section and no image: there is nothing
+	// to verify, which callers must report rather than pass silently.
+	BuildOnly bool
+	// File and Line locate the image: key in the last file (in merge order) that sets
+	// it, or the service's key when no file does.
+	File string
+	Line int
+}
+
+// Load reads files merged in order, like `docker compose -f a -f b` or
+// `docker stack deploy -c a -c b`, and returns one ImageUse per active service,
+// sorted by service name. Every error caused by the input matches ErrInput.
+func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error) {
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: no compose file given", ErrInput)
+	}
+	wd := opts.WorkingDir
+	if wd == "" {
+		wd = filepath.Dir(files[0])
+	}
+	wd, err := filepath.Abs(wd)
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	parsed := make([]*yamlFile, len(files))
+	for i, name := range files {
+		if parsed[i], err = parseFile(name, wd); err != nil {
+			return nil, err
+		}
+	}
+	mode := opts.Mode
+	if mode == ModeAuto {
+		mode = ModeCompose
+		if slices.ContainsFunc(parsed, (*yamlFile).hasDeploy) {
+			mode = ModeStack
+		}
+	}
+	if mode == ModeStack {
+		// compose-go reads the .env of every included project, and docker stack
+		// deploy rejects include anyway.
+		for _, f := range parsed {
+			if k, _ := lookup(f.root, "include"); k != nil {
+				return nil, &InputError{File: f.name, Line: k.Line, Err: errors.New("include is not supported by docker stack deploy")}
+			}
+		}
+	}
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	project, err := loadProject(ctx, files, wd, mode, opts, environ)
+	if err != nil {
+		return nil, located(err, parsed)
+	}
+
+	loc := newLocator()
+	uses := make([]ImageUse, 0, len(project.Services))
+	for _, name := range project.ServiceNames() {
+		svc := project.Services[name]
+		pos := loc.locate(parsed, name)
+		use := ImageUse{Service: name, Image: svc.Image, File: pos.file, Line: pos.line}
+		if svc.Image == "" {
+			if svc.Build == nil {
+				return nil, &InputError{File: pos.file, Line: pos.line, Service: name, Err: errors.New("neither image nor build is set")}
+			}
+			use.BuildOnly = true
+			uses = append(uses, use)
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(svc.Image)
+		if err != nil {
+			return nil, &InputError{File: pos.file, Line: pos.line, Service: name, Err: fmt.Errorf("image %q: %w", svc.Image, err)}
+		}
+		use.Named = reference.TagNameOnly(named)
+		use.Ref = use.Named.String()
+		uses = append(uses, use)
+	}
+	return uses, nil
+}
+
+// loadProject runs compose-go with the options of the mode.
+func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
+	envFiles := opts.EnvFiles
+	for _, f := range envFiles {
+		if _, err := os.Stat(f); err != nil {
+			return nil, &InputError{File: f, Err: errors.Unwrap(err)}
+		}
+	}
+	if len(envFiles) == 0 && mode == ModeCompose && !envDisabled(environ) {
+		dotenv := filepath.Join(wd, ".env")
+		if st, err := os.Stat(dotenv); err == nil && st.Mode().IsRegular() {
+			envFiles = []string{dotenv}
+		}
+	}
+	po := []cli.ProjectOptionsFn{
+		cli.WithWorkingDirectory(wd),
+		cli.WithEnv(environ),
+		cli.WithoutEnvironmentResolution,
+		cli.WithoutLabelsResolution,
+		// Only images matter here; docker reports the other inconsistencies itself.
+		cli.WithConsistency(false),
+	}
+	if len(envFiles) > 0 {
+		// WithEnvFiles must come before WithDotEnv; with no files it would look for
+		// .env on its own, so it is only called with an explicit list.
+		po = append(po, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
+	}
+	switch {
+	case mode == ModeCompose:
+		po = append(po, cli.WithDefaultProfiles(opts.Profiles...))
+	case len(opts.Profiles) > 0:
+		po = append(po, cli.WithProfiles(opts.Profiles))
+	default:
+		po = append(po, cli.WithProfiles([]string{"*"}))
+	}
+	options, err := cli.NewProjectOptions(files, po...)
+	if err != nil {
+		return nil, err
+	}
+	defer quiet()()
+	return options.LoadProject(ctx)
+}
+
+// envDisabled reads COMPOSE_DISABLE_ENV_FILE as docker compose does.
+func envDisabled(environ []string) bool {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "COMPOSE_DISABLE_ENV_FILE="); ok {
+			b, _ := strconv.ParseBool(v)
+			return b
+		}
+	}
+	return false
+}
+
+var logMu sync.Mutex
+
+// quiet silences compose-go, which warns through the global logrus logger, until the
+// returned function restores it.
+func quiet() (restore func()) {
+	logMu.Lock()
+	l := logrus.StandardLogger()
+	out, level := l.Out, l.GetLevel()
+	l.SetOutput(io.Discard)
+	l.SetLevel(logrus.PanicLevel)
+	return func() {
+		l.SetOutput(out)
+		l.SetLevel(level)
+		logMu.Unlock()
+	}
+}
+
+// located makes a compose-go error an InputError, with the line of a required
+// variable's ${VAR:?…} when it can be found.
+func located(err error, files []*yamlFile) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	ie = &InputError{Err: err}
+	var missing *template.MissingRequiredError
+	if errors.As(err, &missing) {
+		ie.File, ie.Line = findVariable(files, missing.Variable)
+	}
+	if ie.File == "" && len(files) == 1 {
+		ie.File = files[0].name
+	}
+	return ie
+}
+
+// findVariable finds the first line that requires ${name:?…} or ${name?…}.
+func findVariable(files []*yamlFile, name string) (string, int) {
+	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `:?\?`)
+	for _, f := range files {
+		data, err := os.ReadFile(f.name)
+		if err != nil {
+			continue
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if re.MatchString(line) {
+				return f.name, i + 1
+			}
+		}
+	}
+	return "", 0
+}
+
+// Repositories returns the unique GUNs of uses, sorted; build-only uses have none.
+func Repositories(uses []ImageUse) []string {
+	var repos []string
+	for _, u := range uses {
+		if u.Named != nil {
+			repos = append(repos, u.Named.Name())
+		}
+	}
+	slices.Sort(repos)
+	return slices.Compact(repos)
+}

@@ -1,0 +1,618 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/distribution/reference"
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/sirupsen/logrus"
+)
+
+// writeArchive extracts a txtar archive into a temporary directory.
+func writeArchive(t testing.TB, archive string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range txtar.Parse([]byte(archive)).Files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// use is the comparable summary of an ImageUse: "service ref file:line" with the
+// file relative to the test directory, and "build-only" for BuildOnly.
+func summary(dir string, u ImageUse) string {
+	rel, _ := filepath.Rel(dir, u.File)
+	ref := u.Ref
+	if u.BuildOnly {
+		ref = "build-only"
+	}
+	return u.Service + " " + ref + " " + rel + ":" + itoa(u.Line)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+func TestLoad(t *testing.T) {
+	const dotenvStack = `
+-- stack.yml --
+services:
+  app:
+    image: registry.example.com/app:${TAG:-default}
+    deploy:
+      replicas: 2
+-- .env --
+TAG=dotenv
+-- prod.env --
+TAG=prod
+`
+	const dotenvCompose = `
+-- compose.yml --
+services:
+  app:
+    image: registry.example.com/app:${TAG:-default}
+-- .env --
+TAG=dotenv
+`
+	const profiles = `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+  debug:
+    image: busybox:1.36
+    profiles: [debug]
+`
+	tests := []struct {
+		name    string
+		archive string
+		files   []string
+		opts    Options
+		want    []string
+	}{
+		{
+			name: "normalised reference",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+  api:
+    image: registry.example.com:5000/team/api:1.4
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"api registry.example.com:5000/team/api:1.4 compose.yml:5",
+				"web docker.io/library/nginx:latest compose.yml:3",
+			},
+		},
+		{
+			name: "files merged in order, last image wins",
+			archive: `
+-- a.yml --
+services:
+  web:
+    image: nginx:1.0
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7
+-- b.yml --
+services:
+  cache:
+    ports: ["6379:6379"]
+
+
+  web:
+    image: nginx:1.1
+`,
+			files: []string{"a.yml", "b.yml"},
+			want: []string{
+				"cache docker.io/library/redis:7 a.yml:7",
+				"db docker.io/library/postgres:16 a.yml:5",
+				"web docker.io/library/nginx:1.1 b.yml:7",
+			},
+		},
+		{
+			name:    "stack mode ignores .env",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			opts:    Options{Mode: ModeStack},
+			want:    []string{"app registry.example.com/app:default stack.yml:3"},
+		},
+		{
+			name:    "auto mode is stack mode with deploy sections",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			want:    []string{"app registry.example.com/app:default stack.yml:3"},
+		},
+		{
+			name:    "compose mode reads .env",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			opts:    Options{Mode: ModeCompose},
+			want:    []string{"app registry.example.com/app:dotenv stack.yml:3"},
+		},
+		{
+			name:    "auto mode is compose mode without deploy sections",
+			archive: dotenvCompose,
+			files:   []string{"compose.yml"},
+			want:    []string{"app registry.example.com/app:dotenv compose.yml:3"},
+		},
+		{
+			name:    "process environment beats .env",
+			archive: dotenvCompose,
+			files:   []string{"compose.yml"},
+			opts:    Options{Environ: []string{"TAG=process"}},
+			want:    []string{"app registry.example.com/app:process compose.yml:3"},
+		},
+		{
+			name:    "process environment in stack mode",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			opts:    Options{Environ: []string{"TAG=process"}},
+			want:    []string{"app registry.example.com/app:process stack.yml:3"},
+		},
+		{
+			name:    "COMPOSE_DISABLE_ENV_FILE",
+			archive: dotenvCompose,
+			files:   []string{"compose.yml"},
+			opts:    Options{Environ: []string{"COMPOSE_DISABLE_ENV_FILE=1"}},
+			want:    []string{"app registry.example.com/app:default compose.yml:3"},
+		},
+		{
+			name:    "env file in stack mode",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			opts:    Options{EnvFiles: []string{"prod.env"}},
+			want:    []string{"app registry.example.com/app:prod stack.yml:3"},
+		},
+		{
+			name:    "env file replaces .env in compose mode",
+			archive: dotenvStack,
+			files:   []string{"stack.yml"},
+			opts:    Options{Mode: ModeCompose, EnvFiles: []string{"prod.env"}},
+			want:    []string{"app registry.example.com/app:prod stack.yml:3"},
+		},
+		{
+			name:    "inactive profile skipped in compose mode",
+			archive: profiles,
+			files:   []string{"compose.yml"},
+			want:    []string{"web docker.io/library/nginx:latest compose.yml:3"},
+		},
+		{
+			name:    "profile activated",
+			archive: profiles,
+			files:   []string{"compose.yml"},
+			opts:    Options{Profiles: []string{"debug"}},
+			want: []string{
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
+				"web docker.io/library/nginx:latest compose.yml:3",
+			},
+		},
+		{
+			name:    "COMPOSE_PROFILES",
+			archive: profiles,
+			files:   []string{"compose.yml"},
+			opts:    Options{Environ: []string{"COMPOSE_PROFILES=debug"}},
+			want: []string{
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
+				"web docker.io/library/nginx:latest compose.yml:3",
+			},
+		},
+		{
+			name:    "stack mode checks every profile",
+			archive: profiles,
+			files:   []string{"compose.yml"},
+			opts:    Options{Mode: ModeStack},
+			want: []string{
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
+				"web docker.io/library/nginx:latest compose.yml:3",
+			},
+		},
+		{
+			name: "extends in the same file and from another file",
+			archive: `
+-- compose.yml --
+services:
+  base:
+    image: registry.example.com/base:1
+  web:
+    extends: base
+    ports: ["80:80"]
+  api:
+    extends:
+      file: common/services.yml
+      service: api
+-- common/services.yml --
+services:
+  api:
+    environment:
+      A: b
+    image: registry.example.com/api:2
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"api registry.example.com/api:2 common/services.yml:5",
+				"base registry.example.com/base:1 compose.yml:3",
+				"web registry.example.com/base:1 compose.yml:3",
+			},
+		},
+		{
+			name: "include",
+			archive: `
+-- compose.yml --
+include:
+  - sub/compose.yml
+services:
+  web:
+    image: nginx:1.27
+-- sub/compose.yml --
+services:
+  db:
+    image: postgres:${PG:-16}
+-- sub/.env --
+PG=17
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"db docker.io/library/postgres:17 sub/compose.yml:3",
+				"web docker.io/library/nginx:1.27 compose.yml:5",
+			},
+		},
+		{
+			name: "anchors and merge keys",
+			archive: `
+-- compose.yml --
+x-base: &base
+  restart: always
+  image: registry.example.com/base:1
+x-img: &img registry.example.com/img:3
+services:
+  merged:
+    <<: *base
+  overridden:
+    <<: *base
+    image: registry.example.com/own:2
+  aliased:
+    image: *img
+  whole: *base
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"aliased registry.example.com/img:3 compose.yml:12",
+				"merged registry.example.com/base:1 compose.yml:3",
+				"overridden registry.example.com/own:2 compose.yml:10",
+				"whole registry.example.com/base:1 compose.yml:3",
+			},
+		},
+		{
+			name: "build only",
+			archive: `
+-- compose.yml --
+services:
+  app:
+    build: .
+  both:
+    build: .
+    image: registry.example.com/app:1
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"app build-only compose.yml:2",
+				"both registry.example.com/app:1 compose.yml:6",
+			},
+		},
+		{
+			name: "digest references keep tag and digest",
+			archive: `
+-- compose.yml --
+services:
+  pinned:
+    image: registry.example.com/app:1.4@sha256:` + strings.Repeat("ab", 32) + `
+  digest:
+    image: nginx@sha256:` + strings.Repeat("cd", 32) + `
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"digest docker.io/library/nginx@sha256:" + strings.Repeat("cd", 32) + " compose.yml:5",
+				"pinned registry.example.com/app:1.4@sha256:" + strings.Repeat("ab", 32) + " compose.yml:3",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeArchive(t, tt.archive)
+			t.Chdir(dir)
+			if tt.opts.Environ == nil {
+				tt.opts.Environ = []string{}
+			}
+			uses, err := Load(context.Background(), abs(dir, tt.files), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range uses {
+				got = append(got, summary(dir, u))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(tt.want, "\n\t"))
+			}
+		})
+	}
+}
+
+func abs(dir string, files []string) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, filepath.Join(dir, f))
+	}
+	return out
+}
+
+func TestLoadKeepsTagAndDigest(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	dir := writeArchive(t, `
+-- compose.yml --
+services:
+  app:
+    image: registry.example.com/app:1.4@`+digest+`
+`)
+	uses, err := Load(context.Background(), abs(dir, []string{"compose.yml"}), Options{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := uses[0]
+	tagged, ok1 := u.Named.(reference.Tagged)
+	digested, ok2 := u.Named.(reference.Digested)
+	if !ok1 || !ok2 || tagged.Tag() != "1.4" || digested.Digest().String() != digest {
+		t.Errorf("Named = %v, want tag 1.4 and digest %s", u.Named, digest)
+	}
+	if u.Named.Name() != "registry.example.com/app" || u.Image != "registry.example.com/app:1.4@"+digest {
+		t.Errorf("Name() = %q, Image = %q", u.Named.Name(), u.Image)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		archive string
+		files   []string
+		opts    Options
+		want    string // substring of the error, after the test directory is removed
+	}{
+		{
+			name:  "missing file",
+			files: []string{"nope.yml"},
+			want:  "nope.yml: no such file or directory",
+		},
+		{
+			name: "malformed YAML",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+   bad: [
+`,
+			files: []string{"compose.yml"},
+			want:  "compose.yml:4: ",
+		},
+		{
+			name: "malformed second file",
+			archive: `
+-- a.yml --
+services:
+  web:
+    image: nginx
+-- b.yml --
+services:
+  web:
+	image: nginx
+`,
+			files: []string{"a.yml", "b.yml"},
+			want:  "b.yml:3: found character that cannot start any token",
+		},
+		{
+			name: "bad reference",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+  api:
+    image: Registry.example.com/Team/API:1
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:5: service "api": image "Registry.example.com/Team/API:1": invalid reference format`,
+		},
+		{
+			name: "required variable",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: ${REGISTRY:?set REGISTRY}/web:1
+`,
+			files: []string{"compose.yml"},
+			want:  "compose.yml:3: error while interpolating services.web.image: required variable REGISTRY is missing a value: set REGISTRY",
+		},
+		{
+			name: "missing env file",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+`,
+			files: []string{"compose.yml"},
+			opts:  Options{EnvFiles: []string{"missing.env"}},
+			want:  "missing.env: no such file or directory",
+		},
+		{
+			name: "include in stack mode",
+			archive: `
+-- stack.yml --
+include:
+  - other.yml
+services:
+  web:
+    image: nginx
+-- other.yml --
+services:
+  db:
+    image: postgres
+`,
+			files: []string{"stack.yml"},
+			opts:  Options{Mode: ModeStack},
+			want:  "stack.yml:1: include is not supported by docker stack deploy",
+		},
+		{
+			name: "neither image nor build",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    ports: ["80:80"]
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:2: service "web": neither image nor build is set`,
+		},
+		{
+			name: "schema violation",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+    imagez: nginx
+`,
+			files: []string{"compose.yml"},
+			want:  "imagez",
+		},
+		{
+			name:  "no files",
+			files: nil,
+			want:  "no compose file given",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeArchive(t, tt.archive)
+			t.Chdir(dir)
+			tt.opts.Environ = []string{}
+			_, err := Load(context.Background(), abs(dir, tt.files), tt.opts)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrInput) {
+				t.Errorf("error %v is not ErrInput", err)
+			}
+			msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error %q is not one line", msg)
+			}
+		})
+	}
+}
+
+func TestRepositories(t *testing.T) {
+	dir := writeArchive(t, `
+-- compose.yml --
+services:
+  a:
+    image: nginx:1
+  b:
+    image: nginx:2
+  c:
+    image: registry.example.com/app@sha256:`+strings.Repeat("ab", 32)+`
+  d:
+    build: .
+`)
+	uses, err := Load(context.Background(), abs(dir, []string{"compose.yml"}), Options{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Repositories(uses)
+	want := []string{"docker.io/library/nginx", "registry.example.com/app"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Repositories = %v, want %v", got, want)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("services:\n  web:\n    image: nginx\n"), []byte(""))
+	f.Add([]byte("x: &a\n  image: n\nservices:\n  s:\n    <<: *a\n"), []byte("services:\n  s:\n    image: ${X:-y}\n"))
+	f.Add([]byte("services:\n  s:\n    extends: t\n  t:\n    image: a@sha256:"+strings.Repeat("0", 64)+"\n"), []byte("services: {s: {build: .}}"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		dir := t.TempDir()
+		files := []string{filepath.Join(dir, "a.yml"), filepath.Join(dir, "b.yml")}
+		if err := os.WriteFile(files[0], a, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(files[1], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		uses, err := Load(context.Background(), files, Options{Environ: []string{}})
+		if err != nil {
+			if !errors.Is(err, ErrInput) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q: not a one-line input error", err)
+			}
+			return
+		}
+		for _, u := range uses {
+			if u.BuildOnly != (u.Named == nil) {
+				t.Fatalf("%+v: BuildOnly and Named disagree", u)
+			}
+		}
+	})
+}
+
+func TestLoadSilencesLogrus(t *testing.T) {
+	var buf strings.Builder
+	l := logrus.StandardLogger()
+	out, level := l.Out, l.GetLevel()
+	l.SetOutput(&buf)
+	l.SetLevel(logrus.InfoLevel)
+	t.Cleanup(func() { l.SetOutput(out); l.SetLevel(level) })
+
+	// compose-go warns that version is obsolete.
+	dir := writeArchive(t, `
+-- compose.yml --
+version: "3.8"
+services:
+  web:
+    image: nginx
+`)
+	if _, err := Load(context.Background(), abs(dir, []string{"compose.yml"}), Options{Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("compose-go logged %q", buf.String())
+	}
+	if l.Out != &buf || l.GetLevel() != logrus.InfoLevel {
+		t.Error("logrus settings not restored")
+	}
+}
