@@ -1,0 +1,338 @@
+// Package repo reads the cached metadata of one repository from a trust dir, verifies
+// it once (tuf.Verify) and answers what docker and notary would: which digest a tag
+// resolves to, who signed it, the listing of `notary list` and the data of
+// `docker trust inspect`. It never writes to the trust dir.
+package repo
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustctl/trustctl/internal/trust/store"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
+)
+
+// ReleasesRole is the delegation docker resolves tags from before targets.
+const ReleasesRole = "targets/releases"
+
+// Options control how a repository is verified.
+type Options struct {
+	// Now is the time expiry is checked at; zero means time.Now().
+	Now time.Time
+	// Pin restricts the root keys; nil trusts the cached root on first use.
+	Pin *tuf.Pin
+	// Trusted are versions from an earlier verified state; lower ones are rollbacks.
+	Trusted tuf.Versions
+}
+
+// Repo is a verified repository.
+type Repo struct {
+	meta *tuf.Repository
+}
+
+// Open reads and verifies the cached metadata of gun in dir.
+func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
+	mdir, err := dir.MetadataDir(gun)
+	if err != nil {
+		return nil, &tuf.VerifyError{GUN: gun, Role: tuf.RoleRoot, Reason: tuf.ErrNoTrustData, Err: err}
+	}
+	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted})
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{meta: meta}, nil
+}
+
+// dirSource reads a metadata directory.
+type dirSource string
+
+// Read opens only regular files: a FIFO or device planted in the trust dir must not
+// block or flood the reader. Role names were validated, so they cannot leave the dir.
+func (d dirSource) Read(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", f.Name())
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+func (d dirSource) RootVersions() ([]int, error) {
+	entries, err := os.ReadDir(string(d))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var versions []int
+	for _, e := range entries {
+		n, ok := strings.CutSuffix(e.Name(), "."+tuf.FileName(tuf.RoleRoot))
+		if !ok {
+			continue
+		}
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 1 || strconv.Itoa(v) != n {
+			continue
+		}
+		versions = append(versions, v)
+	}
+	return versions, nil
+}
+
+// GUN is the repository's name.
+func (r *Repo) GUN() string { return r.meta.GUN }
+
+// Metadata is the verified metadata.
+func (r *Repo) Metadata() *tuf.Repository { return r.meta }
+
+// TrustOnFirstUse tells whether the root was trusted without a pin.
+func (r *Repo) TrustOnFirstUse() bool { return r.meta.TrustOnFirstUse }
+
+// Invalid lists the delegations refused in whole or in part, with their reasons.
+func (r *Repo) Invalid() []*tuf.VerifyError { return r.meta.Invalid }
+
+// Target is a signed target.
+type Target struct {
+	Name string
+	// Digest is "sha256:<hex>", empty when the entry has no sha256 hash.
+	Digest string
+	Size   int64
+	// Role is the role the entry was taken from.
+	Role string
+}
+
+func newTarget(name string, m tuf.FileMeta, role string) Target {
+	t := Target{Name: name, Size: m.Length, Role: role}
+	if h, ok := m.Hashes[tuf.HashSHA256]; ok {
+		t.Digest = "sha256:" + hex.EncodeToString(h)
+	}
+	return t
+}
+
+// entry is one role's record of a target.
+type entry struct {
+	meta tuf.FileMeta
+	role *tuf.TargetsRole
+}
+
+// targetByName is notary's GetTargetByName: for each role in order, the first role of
+// its subtree (breadth-first, the other listed roles' subtrees skipped) whose paths
+// admit name and which lists it.
+func (r *Repo) targetByName(name string, roles ...string) (entry, bool) {
+	for _, role := range roles {
+		var found entry
+		var ok bool
+		r.meta.Walk(name, role, others(roles, role), func(tr *tuf.TargetsRole) bool {
+			found.meta, ok = tr.Signed.Targets[name]
+			found.role = tr
+			return !ok
+		})
+		if ok {
+			return found, true
+		}
+	}
+	return entry{}, false
+}
+
+func others(roles []string, role string) []string {
+	return slices.DeleteFunc(slices.Clone(roles), func(s string) bool { return s == role })
+}
+
+// Lookup resolves a tag as docker does: the first match in targets/releases' subtree,
+// else in targets' tree, accepted only when found in targets/releases or targets
+// itself. The error matches tuf.ErrNoTrustData when the tag is not released.
+func (r *Repo) Lookup(tag string) (Target, error) {
+	e, ok := r.targetByName(tag, ReleasesRole, tuf.RoleTargets)
+	if !ok || !isReleased(e.role.Name) {
+		role := ""
+		if ok {
+			role = e.role.Name
+		}
+		return Target{}, &tuf.VerifyError{GUN: r.meta.GUN, Role: role, Reason: tuf.ErrNoTrustData,
+			Err: fmt.Errorf("no trust data for %s:%s", r.meta.GUN, tag)}
+	}
+	t := newTarget(tag, e.meta, e.role.Name)
+	if h := e.meta.Hashes[tuf.HashSHA256]; len(h) != 32 {
+		return Target{}, &tuf.VerifyError{GUN: r.meta.GUN, Role: e.role.Name, File: tuf.FileName(e.role.Name),
+			Reason: tuf.ErrMalformed, Err: fmt.Errorf("tag %s has no sha256 digest", tag)}
+	}
+	return t, nil
+}
+
+func isReleased(role string) bool { return role == tuf.RoleTargets || role == ReleasesRole }
+
+// allByName is notary's GetAllTargetMetadataByName: every verified role's record of name
+// in walk order ("" = every target). Unlike notary, entries outside a role's paths are
+// never taken.
+func (r *Repo) allByName(name string) []Target {
+	var out []Target
+	r.meta.Walk(name, "", nil, func(tr *tuf.TargetsRole) bool {
+		if name != "" {
+			if m, ok := tr.Signed.Targets[name]; ok {
+				out = append(out, newTarget(name, m, tr.Name))
+			}
+			return true
+		}
+		for _, n := range sortedKeys(tr.Signed.Targets) {
+			if tr.AllowsPath(n) {
+				out = append(out, newTarget(n, tr.Signed.Targets[n], tr.Name))
+			}
+		}
+		return true
+	})
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Key is a role key under both its IDs.
+type Key struct {
+	// ID is the TUF key ID the metadata uses (the certificate's for x509 keys).
+	ID string
+	// CanonicalID is the ID of the bare public key (key files, docker "Signers").
+	CanonicalID string
+}
+
+// Signer is a delegation role and its keys.
+type Signer struct {
+	Role string
+	Keys []Key
+}
+
+func roleKeys(tr *tuf.TargetsRole) []Key {
+	keys := make([]Key, 0, len(tr.KeyIDs))
+	for _, id := range tr.KeyIDs {
+		cid, err := tr.Keys[id].CanonicalID()
+		if err != nil {
+			cid = id
+		}
+		keys = append(keys, Key{ID: id, CanonicalID: cid})
+	}
+	return keys
+}
+
+// Signers returns the verified delegation roles other than targets and
+// targets/releases that hold tag with digest ("sha256:<hex>"), in walk order: docker's
+// "Signers" of a signed tag. It does not tell whether the tag is released (Lookup does).
+func (r *Repo) Signers(tag, digest string) []Signer {
+	var out []Signer
+	r.meta.Walk(tag, "", nil, func(tr *tuf.TargetsRole) bool {
+		m, ok := tr.Signed.Targets[tag]
+		if ok && !isReleased(tr.Name) && newTarget(tag, m, tr.Name).Digest == digest {
+			out = append(out, Signer{Role: tr.Name, Keys: roleKeys(tr)})
+		}
+		return true
+	})
+	return out
+}
+
+// FindDigest returns every released tag that resolves to digest, sorted by name.
+func (r *Repo) FindDigest(digest string) []Target {
+	var out []Target
+	seen := make(map[string]bool)
+	for _, t := range r.allByName("") {
+		if !isReleased(t.Role) || t.Digest != digest || seen[t.Name] {
+			continue
+		}
+		seen[t.Name] = true
+		if l, err := r.Lookup(t.Name); err == nil && l.Digest == digest {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// List is `notary list [--roles r1,r2…]` (default: targets): for each role in order, its
+// subtree's targets, earlier roles and breadth-first order taking precedence; sorted by
+// name.
+func (r *Repo) List(roles ...string) []Target {
+	if len(roles) == 0 {
+		roles = []string{tuf.RoleTargets}
+	}
+	byName := make(map[string]Target)
+	for _, role := range roles {
+		r.meta.Walk("", role, others(roles, role), func(tr *tuf.TargetsRole) bool {
+			for name, m := range tr.Signed.Targets {
+				if _, dup := byName[name]; !dup && tr.AllowsPath(name) {
+					byName[name] = newTarget(name, m, tr.Name)
+				}
+			}
+			return true
+		})
+	}
+	out := make([]Target, 0, len(byName))
+	for _, n := range sortedKeys(byName) {
+		out = append(out, byName[n])
+	}
+	return out
+}
+
+// Role describes a verified or refused role.
+type Role struct {
+	Name      string
+	Version   int
+	Expires   time.Time
+	KeyIDs    []string
+	Threshold int
+	// Paths of a delegation, restricted to its parent's.
+	Paths []string
+	// Err is set for a refused delegation.
+	Err *tuf.VerifyError
+}
+
+// Roles lists root, timestamp, snapshot, targets and the delegations (depth-first, as
+// listed by their parents; those the snapshot names no file for have no version).
+func (r *Repo) Roles() []Role {
+	m := r.meta
+	base := func(name string, c tuf.Common) Role {
+		rk := m.Root.Roles[name]
+		return Role{Name: name, Version: c.Version, Expires: c.Expires, KeyIDs: rk.KeyIDs, Threshold: rk.Threshold}
+	}
+	roles := []Role{base(tuf.RoleRoot, m.Root.Common), base(tuf.RoleTimestamp, m.Timestamp.Common),
+		base(tuf.RoleSnapshot, m.Snapshot.Common)}
+	var walk func(tr *tuf.TargetsRole)
+	walk = func(tr *tuf.TargetsRole) {
+		role := Role{Name: tr.Name, KeyIDs: tr.KeyIDs, Threshold: tr.Threshold, Paths: tr.Paths, Err: tr.Err}
+		if tr.Signed != nil {
+			role.Version, role.Expires = tr.Signed.Version, tr.Signed.Expires
+		}
+		roles = append(roles, role)
+		for _, c := range tr.Children {
+			walk(c)
+		}
+	}
+	walk(m.Targets)
+	return roles
+}
+
+// Versions are the versions of the verified files, to pass as Options.Trusted next time.
+func (r *Repo) Versions() tuf.Versions {
+	v := tuf.Versions{}
+	for _, role := range r.Roles() {
+		if role.Version > 0 && role.Err == nil {
+			v[role.Name] = role.Version
+		}
+	}
+	return v
+}

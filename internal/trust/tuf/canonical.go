@@ -1,0 +1,65 @@
+package tuf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/secure-systems-lab/go-securesystemslib/cjson"
+)
+
+// CanonicalJSON returns the canonical form of one JSON value the way notary's signer
+// and verifier compute it: members sorted, only `\` and `"` escaped, numbers as int64.
+// Numbers go through float64 like notary's decoder does, so `1e2` becomes `100`;
+// fractions and numbers beyond int64 are refused (notary cannot encode them).
+func CanonicalJSON(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	v, err := normaliseNumbers(v)
+	if err != nil {
+		return nil, err
+	}
+	return cjson.EncodeCanonical(v)
+}
+
+func normaliseNumbers(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return nil, fmt.Errorf("number %s: %w", x, err)
+		}
+		if f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+			return nil, fmt.Errorf("number %s is not a 64-bit integer", x)
+		}
+		return json.Number(strconv.FormatInt(int64(f), 10)), nil
+	case map[string]any:
+		for k, e := range x {
+			n, err := normaliseNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = n
+		}
+	case []any:
+		for i, e := range x {
+			n, err := normaliseNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = n
+		}
+	}
+	return v, nil
+}
