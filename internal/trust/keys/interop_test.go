@@ -89,7 +89,7 @@ func TestInteropLegacyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareList(t, list, notaryKeyList(t, dir, testenv.FixturePassphrase)) // notary migrates here
-	assertSameList(t, dir, testenv.FixturePassphrase)                     // and the migrated dir
+	assertSameList(t, dir, testenv.FixturePassphrase)                      // and the migrated dir
 }
 
 func TestInteropListTrustAdmin(t *testing.T) {
@@ -142,10 +142,10 @@ func TestInteropStoreWrites(t *testing.T) {
 		}
 	}
 	imports := map[string][]byte{
-		"alice":    fixture(t, "users/alice/key.pem"), // EC P-256, SEC1
-		"carol":    fixture(t, "users/bob/key.pem"),   // RSA 2048, PKCS#1
-		"ed":       pemBlock("PRIVATE KEY", nil, mustPKCS8(t, testKeys()["ed25519"])),
-		"p384":     pemBlock("PRIVATE KEY", nil, mustPKCS8(t, testKeys()["ecdsa-p384"])),
+		"alice": fixture(t, "users/alice/key.pem"), // EC P-256, SEC1
+		"carol": fixture(t, "users/bob/key.pem"),   // RSA 2048, PKCS#1
+		"ed":    pemBlock("PRIVATE KEY", nil, mustPKCS8(t, testKeys()["ed25519"])),
+		"p384":  pemBlock("PRIVATE KEY", nil, mustPKCS8(t, testKeys()["ecdsa-p384"])),
 	}
 	for role, data := range imports {
 		if _, err := s.Import(data, role+".pem", role, "", false); err != nil {
