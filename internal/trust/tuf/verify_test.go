@@ -491,7 +491,7 @@ func TestHostileInput(t *testing.T) {
 			r.UpdateSnapshot(t)
 		}, tuf.ErrMalformed},
 		"no timestamp": {tuf.RoleTimestamp, func(t *testing.T, r *tuftest.Repo) { delete(r.Files, tuf.RoleTimestamp) }, tuf.ErrNoTrustData},
-		"no root": {tuf.RoleRoot, func(t *testing.T, r *tuftest.Repo) { delete(r.Files, tuf.RoleRoot) }, tuf.ErrNoTrustData},
+		"no root":      {tuf.RoleRoot, func(t *testing.T, r *tuftest.Repo) { delete(r.Files, tuf.RoleRoot) }, tuf.ErrNoTrustData},
 		"unsigned": {tuf.RoleSnapshot, func(t *testing.T, r *tuftest.Repo) {
 			r.Files[tuf.RoleSnapshot] = tuftest.SignRaw(t, mustJSON(t, r.Snapshot))
 			r.UpdateTimestamp(t)
