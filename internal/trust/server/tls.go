@@ -1,0 +1,88 @@
+package server
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// tlsConfig builds the client TLS configuration the way docker does for a notary server
+// (SPEC 1.1): extra CAs are added to the system pool, client certificates come from an
+// explicit pair and from $DOCKER_CONFIG/tls/<host[:port]>/.
+func tlsConfig(host string, o Options) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.SkipTLSVerify}
+	addCAs := func(file string) error {
+		pemData, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if cfg.RootCAs == nil {
+			if cfg.RootCAs, err = x509.SystemCertPool(); err != nil {
+				cfg.RootCAs = x509.NewCertPool()
+			}
+		}
+		if !cfg.RootCAs.AppendCertsFromPEM(pemData) {
+			return fmt.Errorf("no PEM certificate in %s", file)
+		}
+		return nil
+	}
+	if o.CAFile != "" {
+		if err := addCAs(o.CAFile); err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+	}
+	if o.ClientCert != "" || o.ClientKey != "" {
+		if o.ClientCert == "" || o.ClientKey == "" {
+			return nil, errors.New("TLS client certificate: both the certificate and the key file are needed")
+		}
+		pair, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		cfg.Certificates = append(cfg.Certificates, pair)
+	}
+	if o.DockerConfigDir == "" {
+		return cfg, nil
+	}
+	dir := filepath.Join(o.DockerConfigDir, "tls", host)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	// The rules of docker's ReadCertsDirectory: *.crt are CAs, X.cert+X.key client pairs,
+	// and a half pair is an error.
+	for _, e := range entries {
+		name := e.Name()
+		file := filepath.Join(dir, name)
+		switch filepath.Ext(name) {
+		case ".crt":
+			if err := addCAs(file); err != nil {
+				return nil, fmt.Errorf("TLS CA: %w", err)
+			}
+		case ".cert":
+			keyFile := strings.TrimSuffix(file, ".cert") + ".key"
+			pair, err := tls.LoadX509KeyPair(file, keyFile)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("TLS: missing key %s for client certificate %s (CA certificates must use the extension .crt)", keyFile, file)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("TLS client certificate: %w", err)
+			}
+			cfg.Certificates = append(cfg.Certificates, pair)
+		case ".key":
+			certFile := strings.TrimSuffix(file, ".key") + ".cert"
+			if _, err := os.Stat(certFile); err != nil {
+				return nil, fmt.Errorf("TLS: missing client certificate %s for key %s", certFile, file)
+			}
+		}
+	}
+	return cfg, nil
+}
