@@ -610,7 +610,7 @@ func TestPromptAttempts(t *testing.T) {
 	if _, _, err := Open(dir, NewPassphraseSource(noEnv, p)).PrivateKey(aliceID); err != nil {
 		t.Fatalf("third answer: %v", err)
 	}
-	if len(p.prompts) != 3 || !strings.HasPrefix(p.prompts[1], "Wrong passphrase.") || !strings.Contains(p.prompts[0], "alice key with ID "+aliceID) {
+	if len(p.prompts) != 3 || !strings.HasPrefix(p.prompts[1], "Wrong passphrase.") || !strings.Contains(p.prompts[0], "alice key "+aliceID) {
 		t.Errorf("prompts %q", p.prompts)
 	}
 

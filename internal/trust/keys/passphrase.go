@@ -79,7 +79,7 @@ func (s *envPrompt) Passphrase(alias, keyID string, newKey bool, attempt int) (s
 	if newKey {
 		return s.promptNew(alias, keyID)
 	}
-	prompt := fmt.Sprintf("Enter passphrase for %s key with ID %s: ", alias, keyID)
+	prompt := fmt.Sprintf("Enter passphrase for %s key %s: ", alias, keyID)
 	if attempt > 0 {
 		prompt = "Wrong passphrase. " + prompt
 	}
