@@ -109,7 +109,7 @@ func (s *Store) List() ([]Info, error) {
 	}
 	slices.SortFunc(list, func(a, b Info) int {
 		return cmp.Or(
-			cmp.Compare(rootLast(a), rootLast(b)),
+			cmp.Compare(rootRank(a), rootRank(b)),
 			cmp.Compare(a.GUN, b.GUN),
 			cmp.Compare(a.Role, b.Role),
 			cmp.Compare(a.ID, b.ID),
@@ -119,8 +119,8 @@ func (s *Store) List() ([]Info, error) {
 	return list, nil
 }
 
-// rootLast sorts root keys first, as notary does.
-func rootLast(i Info) int {
+// rootRank puts root keys first, as notary does.
+func rootRank(i Info) int {
 	if i.Role == "root" {
 		return 0
 	}
