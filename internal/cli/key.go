@@ -7,5 +7,13 @@ func (a *app) keyCommand() *cobra.Command {
 		Use:   "key",
 		Short: "Manage the private keys of the trust dir",
 	}
+	cmd.AddCommand(
+		a.keyGenerateCommand(),
+		a.keyImportCommand(),
+		a.keyListCommand(),
+		a.keyExportCommand(),
+		a.keyPasswdCommand(),
+		a.keyRemoveCommand(),
+	)
 	return cmd
 }

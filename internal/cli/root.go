@@ -78,6 +78,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.completionCommand(),
 		a.keyCommand(),
 		a.bundleCommand(),
+		a.inspectCommand(),
+		a.listCommand(),
 	)
 	return root
 }
@@ -107,6 +109,9 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	a.log = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: level}))
+	if cmd.Flags().Lookup("output") != cmd.Root().PersistentFlags().Lookup("output") {
+		return nil // the command's own --output (a file) shadows the format flag
+	}
 	switch out := v.GetString("output"); out {
 	case outputTable, outputJSON:
 	default:

@@ -29,7 +29,7 @@ func Table(w io.Writer, header []string, rows [][]string) error {
 		})),
 		tablewriter.WithConfig(tablewriter.Config{
 			Header: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.On, AutoWrap: tw.WrapNone, Alignment: tw.AlignLeft},
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone, Alignment: tw.AlignLeft},
 				Padding:    tw.CellPadding{Global: columnGap},
 			},
 			Row: tw.CellConfig{

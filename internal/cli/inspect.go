@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/trust/repo"
+)
+
+// Root trust modes shown by inspect.
+const (
+	rootPinned          = "pinned"
+	rootTrustOnFirstUse = "trust-on-first-use"
+)
+
+// inspectJSON is docker's schema plus what docker does not show.
+type inspectJSON struct {
+	Name               string
+	SignedTags         []repo.SignedTag
+	Signers            []repo.SignerKeys
+	AdministrativeKeys []repo.SignerKeys
+	Root               string               `json:"root"`
+	Expires            map[string]time.Time `json:"expires"`
+	InvalidDelegations []string             `json:"invalidDelegations,omitempty"`
+}
+
+func (a *app) inspectCommand() *cobra.Command {
+	var flags readFlags
+	var pretty bool
+	cmd := &cobra.Command{
+		Use:   "inspect IMAGE...",
+		Short: "Show who signed an image, from the trust dir, like docker trust inspect",
+		Long: "Show the signed tags, signers and administrative keys of images or repositories from their " +
+			"verified trust data, offline: the JSON of `docker trust inspect` plus each role's expiry and how " +
+			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := flags.options()
+			if err != nil {
+				return err
+			}
+			refs := make([]imageRef, 0, len(args))
+			for _, arg := range args {
+				ref, err := parseImageRef(arg)
+				if err != nil {
+					return err
+				}
+				refs = append(refs, ref)
+			}
+			repos := map[string]*repo.Repo{} // verified once per repository
+			var out []inspectJSON
+			for i, ref := range refs {
+				r, ok := repos[ref.gun]
+				if !ok {
+					if r, err = a.openRepo(ref.gun, opts); err != nil {
+						return err
+					}
+					repos[ref.gun] = r
+				}
+				in := r.Inspect(ref.tag)
+				if ref.digest != "" {
+					in.SignedTags = slices.DeleteFunc(in.SignedTags, func(t repo.SignedTag) bool { return "sha256:"+t.Digest != ref.digest })
+				}
+				if pretty {
+					if err := report.InspectPretty(a.streams.Out, args[i], in); err != nil {
+						return err
+					}
+					continue
+				}
+				mode := rootPinned
+				if in.TrustOnFirstUse {
+					mode = rootTrustOnFirstUse
+				}
+				out = append(out, inspectJSON{
+					Name: args[i], SignedTags: in.SignedTags, Signers: in.Signers, AdministrativeKeys: in.AdministrativeKeys,
+					Root: mode, Expires: in.Expires, InvalidDelegations: in.InvalidDelegations,
+				})
+			}
+			if pretty {
+				return nil
+			}
+			return writeDockerJSON(a.streams.Out, out)
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables")
+	return cmd
+}
+
+// writeDockerJSON indents by four spaces like docker, so outputs diff cleanly.
+func writeDockerJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "    "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err = w.Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,23 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) keyPasswdCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "passwd KEY-ID",
+		Short: "Change the passphrase of a key",
+		Long:  "Decrypt the key with its current passphrase and encrypt it with a new one (asked twice on a terminal).",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.keyStore().ChangePassphrase(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.streams.Out, "Changed the passphrase of key %s\n", args[0])
+			return nil
+		},
+	}
+}
