@@ -232,14 +232,16 @@ func (r *Repo) UpdateTimestamp(t testing.TB) {
 
 // RotateRoot replaces the root key by next: the current root file is kept as
 // "<version>.root", the new root (version + 1) is signed by the old and the new key,
-// as `notary key rotate GUN root` does. Call Publish or UpdateSnapshot afterwards.
+// as `notary key rotate GUN root` does; later signings keep both signatures. Call
+// Publish or UpdateSnapshot afterwards.
 func (r *Repo) RotateRoot(t testing.TB, next *tuf.Signer) {
 	t.Helper()
 	r.Files[strconv.Itoa(r.Root.Version)+"."+tuf.RoleRoot] = r.Files[tuf.RoleRoot]
 	old := r.Signers[tuf.RoleRoot]
 	r.SetRoleKeys(tuf.RoleRoot, next)
+	r.Signers[tuf.RoleRoot] = append(old, next)
 	r.Root.Version++
-	r.Files[tuf.RoleRoot] = Sign(t, tuf.RoleRoot, r.Root, append(old, next)...)
+	r.SignRole(t, tuf.RoleRoot)
 }
 
 // Write writes every file into the metadata dir of the repository in dir.
