@@ -1,0 +1,395 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result is the outcome for one image, ordered from best to worst.
+type Result int
+
+const (
+	Pass       Result = iota // the policy is satisfied
+	Exception                // an exception let the image pass
+	Warn                     // a failure in warn mode, or a pass with a trust warning
+	TrustError               // the trust data could not be used
+	Fail                     // the policy is violated
+)
+
+func (r Result) String() string {
+	switch r {
+	case Pass:
+		return "pass"
+	case Exception:
+		return "exception"
+	case Warn:
+		return "warn"
+	case TrustError:
+		return "trust-error"
+	case Fail:
+		return "fail"
+	}
+	return fmt.Sprintf("Result(%d)", int(r))
+}
+
+// MarshalText writes the result as its name in reports.
+func (r Result) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// ExitCode is the exit code of `trustctl verify` when r is the worst result: 1 for a
+// violation, 3 for a trust data error, else 0.
+func (r Result) ExitCode() int {
+	switch r {
+	case Fail:
+		return 1
+	case TrustError:
+		return 3
+	}
+	return 0
+}
+
+// Decision is the verdict for one image use.
+type Decision struct {
+	Image  Image  `json:"image"`
+	Source Source `json:"source"`
+	Result Result `json:"result"`
+	Reason string `json:"reason"` // one line
+	// Rule is what decided: "rules[0] registry.example.com/payments/**", "default",
+	// "exceptions[2] registry.example.com/tools/debug:*".
+	Rule string `json:"rule"`
+	// Digest is the digest the reference resolves to, when known.
+	Digest string `json:"digest,omitempty"`
+	// SignedBy are the teams (for a teams rule) or roles whose signatures count.
+	SignedBy []string `json:"signed_by,omitempty"`
+	// ExpiredException is the expired exception that matched and no longer applies.
+	ExpiredException string `json:"expired_exception,omitempty"`
+}
+
+// Candidate is a policy entry that matched an image.
+type Candidate struct {
+	Label       string      `json:"label"`
+	Pattern     string      `json:"pattern,omitempty"` // normalised
+	Specificity Specificity `json:"specificity"`
+	Won         bool        `json:"won"`
+	Why         string      `json:"why"`
+}
+
+// Explanation is every entry that matched an image, which one decided and why the
+// others did not.
+type Explanation struct {
+	Decision   Decision    `json:"decision"`
+	Exceptions []Candidate `json:"exceptions,omitempty"`
+	Rules      []Candidate `json:"rules"` // matching rules in file order, then default
+	Pins       []Candidate `json:"pins,omitempty"`
+}
+
+// Evaluate decides about one image use at a time (exceptions expire; the trust layer
+// should verify at the same time).
+func (p *Policy) Evaluate(f Facts, at time.Time) Decision {
+	return p.Explain(f, at).Decision
+}
+
+// Explain evaluates an image use and says how the decision came about.
+func (p *Policy) Explain(f Facts, at time.Time) Explanation {
+	img := f.Image
+	var x Explanation
+	d := Decision{Image: img, Source: f.Source, Digest: img.Digest}
+	if f.Release != nil {
+		d.Digest = f.Release.Digest
+	}
+
+	excPattern := func(i int) *Pattern { return p.exceptions[i].pattern }
+	excLabel := func(i int) string { return p.exceptions[i].label }
+	var live, expired []int
+	for _, i := range matching(len(p.exceptions), excPattern, img) {
+		if at.Before(p.exceptions[i].expires) {
+			live = append(live, i)
+		} else {
+			expired = append(expired, i)
+		}
+	}
+	exc, excs := rank(live, excPattern, excLabel)
+	x.Exceptions = excs
+	if lastExpired, cands := rank(expired, excPattern, excLabel); lastExpired >= 0 {
+		for i := range cands {
+			cands[i].Won = false
+			cands[i].Why = "expired after " + p.exceptions[expired[i]].day
+		}
+		x.Exceptions = append(x.Exceptions, cands...)
+		if exc < 0 {
+			d.ExpiredException = excLabel(lastExpired)
+		}
+	}
+
+	rulePattern := func(i int) *Pattern { return p.rules[i].pattern }
+	ruleLabel := func(i int) string { return p.rules[i].label }
+	win, rules := rank(matching(len(p.rules), rulePattern, img), rulePattern, ruleLabel)
+	r := p.def
+	if win >= 0 {
+		r = p.rules[win]
+		rules = append(rules, Candidate{Label: "default", Why: "not used: a rule matches"})
+	} else {
+		rules = append(rules, Candidate{Label: "default", Won: true, Why: "no rule matches"})
+	}
+	x.Rules = rules
+
+	pinPattern := func(i int) *Pattern { return p.pins[i].pattern }
+	_, x.Pins = rank(matching(len(p.pins), pinPattern, Image{Repo: img.Repo}), pinPattern, func(i int) string { return p.pins[i].Label })
+
+	if exc >= 0 {
+		e := p.exceptions[exc]
+		for i := range x.Rules {
+			if x.Rules[i].Won {
+				x.Rules[i].Won = false
+				x.Rules[i].Why = "overridden by " + e.label
+			}
+		}
+		d.Result, d.Rule = Exception, e.label
+		d.Reason = fmt.Sprintf("%s (exception until %s)", e.reason, e.day)
+		x.Decision = d
+		return x
+	}
+	d.Rule = r.label
+	p.apply(r, f, &d)
+	x.Decision = d
+	return x
+}
+
+// matching returns the indexes of the n patterns that match img.
+func matching(n int, pattern func(int) *Pattern, img Image) []int {
+	var out []int
+	for i := range n {
+		if pattern(i).Match(img) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rank picks the most specific of the entries idx, the first listed on ties, and
+// explains the choice; winner is -1 when idx is empty.
+func rank(idx []int, pattern func(int) *Pattern, label func(int) string) (winner int, cands []Candidate) {
+	winner = -1
+	for _, i := range idx {
+		if winner < 0 || pattern(i).Specificity().Compare(pattern(winner).Specificity()) > 0 {
+			winner = i
+		}
+	}
+	for _, i := range idx {
+		c := Candidate{Label: label(i), Pattern: pattern(i).Normalized(), Specificity: pattern(i).Specificity(), Won: i == winner, Why: "most specific match"}
+		if i != winner {
+			c.Why = "lost to " + label(winner) + ": " + c.Specificity.versus(pattern(winner).Specificity())
+		}
+		cands = append(cands, c)
+	}
+	return winner, cands
+}
+
+// apply evaluates rule r; warn mode turns failures into warnings.
+func (p *Policy) apply(r *rule, f Facts, d *Decision) {
+	switch r.require {
+	case RequireNone:
+		d.Result, d.Reason = Pass, "no signature required"
+	case RequireDeny:
+		d.Result, d.Reason = Fail, "denied by policy"
+	default:
+		p.verify(r, f, d)
+	}
+	if r.warn && (d.Result == Fail || d.Result == TrustError) {
+		d.Result = Warn
+		d.Reason += " (rule in warn mode)"
+	}
+}
+
+// verify checks a signed or teams requirement.
+func (p *Policy) verify(r *rule, f Facts, d *Decision) {
+	var warnings []string
+	if t := f.Trust; t != nil {
+		if t.Kind != TrustExpired || p.expired != ActionWarn {
+			d.Result, d.Reason = TrustError, fmt.Sprintf("trust data %s: %s", t.Kind, t.Reason)
+			return
+		}
+		warnings = append(warnings, "trust data expired: "+t.Reason)
+	}
+	if _, pinned := p.PinFor(f.Image.Repo); !pinned {
+		if p.onUnpinned == ActionDeny {
+			d.Result, d.Reason = Fail, "no trust pin covers "+f.Image.Repo+" and trust.on_unpinned is deny"
+			return
+		}
+		warnings = append(warnings, "root not pinned (trust on first use)")
+	}
+	digest, what, fail := released(f)
+	if fail != "" {
+		d.Result, d.Reason = Fail, fail
+		return
+	}
+	d.Digest = digest
+	if r.require == RequireTeams {
+		signed, fail := p.teamsSigned(r.teams, f, digest, what)
+		if fail != "" {
+			d.Result, d.Reason = Fail, fail
+			return
+		}
+		d.SignedBy = signed
+		what += ", signed by " + plural(len(signed), "team") + " " + strings.Join(signed, ", ")
+	} else {
+		d.SignedBy = signers(f, digest)
+	}
+	d.Result, d.Reason = Pass, what
+	if len(warnings) > 0 {
+		d.Result = Warn
+		d.Reason += "; " + strings.Join(warnings, "; ")
+	}
+}
+
+// released resolves the reference as docker does, with no shortcut for a pinned
+// digest: the digest must be a released signed one. what describes the release.
+func released(f Facts) (digest, what, fail string) {
+	img := f.Image
+	switch {
+	case img.Tag != "":
+		rel := f.Release
+		if rel == nil {
+			return "", "", fmt.Sprintf("tag %s is not signed in targets/releases or targets", img.Tag)
+		}
+		if img.Digest != "" && rel.Digest != img.Digest {
+			return "", "", fmt.Sprintf("tag %s is signed with %s, image pins %s", img.Tag, short(rel.Digest), short(img.Digest))
+		}
+		return rel.Digest, fmt.Sprintf("tag %s is signed with %s in %s", img.Tag, short(rel.Digest), rel.Role), ""
+	case img.Digest != "":
+		var tags []string
+		for _, t := range f.ReleasedTags {
+			if t.Digest == img.Digest {
+				tags = append(tags, t.Tag)
+			}
+		}
+		if len(tags) == 0 {
+			return "", "", fmt.Sprintf("digest %s is not the signed digest of any tag", short(img.Digest))
+		}
+		return img.Digest, fmt.Sprintf("digest %s is signed as tag %s", short(img.Digest), strings.Join(tags, ", ")), ""
+	}
+	return "", "", "reference has neither tag nor digest"
+}
+
+// signers are the release roles and the verified roles that hold digest.
+func signers(f Facts, digest string) []string {
+	var roles []string
+	add := func(role string) {
+		if role != "" && !slices.Contains(roles, role) {
+			roles = append(roles, role)
+		}
+	}
+	if f.Release != nil {
+		add(f.Release.Role)
+	}
+	for _, t := range f.ReleasedTags {
+		if t.Digest == digest {
+			add(t.Role)
+		}
+	}
+	for _, rs := range f.Roles {
+		if rs.Verified && rs.Digest == digest {
+			add(rs.Role)
+		}
+	}
+	return roles
+}
+
+// teamsSigned checks that every team signed digest: one of its roles holds it, or a
+// member's key signed a role that holds it; only verified roles count.
+func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail string) {
+	var problems []string
+	for _, name := range teams {
+		t := p.teams[name]
+		ok := false
+		var others []string
+		for _, rs := range f.Roles {
+			if !t.signs(rs) {
+				continue
+			}
+			if rs.Digest == digest {
+				ok = true
+			} else if !slices.Contains(others, short(rs.Digest)) {
+				others = append(others, short(rs.Digest))
+			}
+		}
+		switch {
+		case ok:
+			signed = append(signed, name)
+		case len(others) > 0:
+			problems = append(problems, fmt.Sprintf("team %s signed %s instead", name, strings.Join(others, ", ")))
+		default:
+			problems = append(problems, fmt.Sprintf("team %s has not signed it", name))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, what + ": " + strings.Join(problems, "; ")
+	}
+	return signed, ""
+}
+
+func (t *team) signs(rs RoleSignature) bool {
+	if !rs.Verified {
+		return false
+	}
+	if slices.Contains(t.roles, rs.Role) {
+		return true
+	}
+	return slices.ContainsFunc(rs.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] })
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// short abbreviates a digest for one-line reasons.
+func short(digest string) string {
+	const keep = len("sha256:") + 12
+	if len(digest) <= keep {
+		return digest
+	}
+	return digest[:keep] + "…"
+}
+
+// Summary counts decisions by result.
+type Summary struct {
+	Passed, Failed, Warned, Excepted, TrustErrors int
+	// ExpiredExceptions counts decisions where an expired exception matched.
+	ExpiredExceptions int
+}
+
+// Summarize counts decisions.
+func Summarize(ds []Decision) Summary {
+	var s Summary
+	for _, d := range ds {
+		switch d.Result {
+		case Pass:
+			s.Passed++
+		case Fail:
+			s.Failed++
+		case Warn:
+			s.Warned++
+		case Exception:
+			s.Excepted++
+		case TrustError:
+			s.TrustErrors++
+		}
+		if d.ExpiredException != "" {
+			s.ExpiredExceptions++
+		}
+	}
+	return s
+}
+
+// Worst is the worst result of ds (Pass for none): its ExitCode is the exit code.
+func Worst(ds []Decision) Result {
+	w := Pass
+	for _, d := range ds {
+		w = max(w, d.Result)
+	}
+	return w
+}

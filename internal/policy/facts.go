@@ -1,0 +1,125 @@
+package policy
+
+import (
+	// Digests in references fail to parse unless sha256 is registered.
+	_ "crypto/sha256"
+
+	"fmt"
+
+	"github.com/distribution/reference"
+)
+
+// Image is a normalised image reference split into its parts.
+type Image struct {
+	Repo   string `json:"repository"` // the GUN: docker.io/library/nginx
+	Tag    string `json:"tag,omitempty"`
+	Digest string `json:"digest,omitempty"` // sha256:…
+}
+
+// ImageOf splits a parsed reference; it keeps both tag and digest.
+func ImageOf(named reference.Named) Image {
+	img := Image{Repo: named.Name()}
+	if t, ok := named.(reference.Tagged); ok {
+		img.Tag = t.Tag()
+	}
+	if d, ok := named.(reference.Digested); ok {
+		img.Digest = d.Digest().String()
+	}
+	return img
+}
+
+// ParseImage normalises a reference as docker does: nginx is
+// docker.io/library/nginx:latest.
+func ParseImage(ref string) (Image, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return Image{}, fmt.Errorf("image %q: %w", ref, err)
+	}
+	return ImageOf(reference.TagNameOnly(named)), nil
+}
+
+func (i Image) String() string {
+	s := i.Repo
+	if i.Tag != "" {
+		s += ":" + i.Tag
+	}
+	if i.Digest != "" {
+		s += "@" + i.Digest
+	}
+	return s
+}
+
+// Source is where an image is used; it is carried to the Decision for reports.
+type Source struct {
+	Service string `json:"service,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// TrustErrorKind says what is wrong with a repository's trust data.
+type TrustErrorKind int
+
+const (
+	// TrustMissing: no trust data for the repository (not signed, or not cached).
+	TrustMissing TrustErrorKind = iota + 1
+	// TrustExpired: the data verifies but some of it has expired.
+	TrustExpired
+	// TrustInvalid: the data does not verify (signatures, root pin, rollback…).
+	TrustInvalid
+)
+
+func (k TrustErrorKind) String() string {
+	switch k {
+	case TrustMissing:
+		return "missing"
+	case TrustExpired:
+		return "expired"
+	case TrustInvalid:
+		return "invalid"
+	}
+	return fmt.Sprintf("TrustErrorKind(%d)", int(k))
+}
+
+// TrustProblem is why a repository's trust data could not be used.
+type TrustProblem struct {
+	Kind   TrustErrorKind
+	Reason string // one line
+}
+
+// Target is a signed tag as docker resolves it.
+type Target struct {
+	Tag    string
+	Digest string
+	Role   string // targets/releases or targets
+}
+
+// RoleSignature is one role holding the tag (for a digest-only reference: a tag with
+// that digest).
+type RoleSignature struct {
+	Role     string // targets, targets/releases, targets/qa…
+	Tag      string
+	Digest   string
+	Verified bool   // the role's metadata verified; an unverified role counts for no one
+	Problem  string // why it did not verify
+	// KeyIDs are the keys whose signatures on the role's metadata verified, in both
+	// forms (certificate ID and canonical ID) for certificate keys.
+	KeyIDs []string
+}
+
+// Facts is what the trust layer found about one image use. Policy only reads them.
+type Facts struct {
+	Image  Image
+	Source Source
+	// Trust is nil when the repository's trust data verified. When the only problem is
+	// expiry, the trust layer still fills in the rest as if it had not expired, so that
+	// trust.expired: warn can evaluate the image.
+	Trust *TrustProblem
+	// Release is docker's resolution of Image.Tag (targets/releases, then targets),
+	// nil when the tag has no valid signed target.
+	Release *Target
+	// ReleasedTags are, for a digest-only reference, the released tags whose digest is
+	// Image.Digest.
+	ReleasedTags []Target
+	// Roles are every role holding the tag, verified or not.
+	Roles []RoleSignature
+}
