@@ -158,9 +158,14 @@ func httpToken(s string) (tok, rest string) {
 	return s[:i], s[i:]
 }
 
+// httpValue reads a quoted-string, or an unquoted value up to the next comma or space
+// (more lenient than RFC 7235's token: some servers send unquoted URLs).
 func httpValue(s string) (val, rest string) {
 	if !strings.HasPrefix(s, `"`) {
-		return httpToken(s)
+		if i := strings.IndexAny(s, ", \t"); i >= 0 {
+			return s[:i], s[i:]
+		}
+		return s, ""
 	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {

@@ -497,8 +497,12 @@ func certError(err error) bool {
 // wrap puts the request into the error and classifies transport failures.
 func (c *Client) wrap(cl call, err error, attempts int) error {
 	var se *Error
-	var ue *url.Error
 	var ne net.Error
+	// A transport error of this very request repeats the URL: name it once.
+	ue, transport := err.(*url.Error)
+	if transport {
+		err = ue.Err
+	}
 	after := ""
 	if attempts > 1 {
 		after = fmt.Sprintf(" (%d attempts)", attempts)
@@ -511,7 +515,7 @@ func (c *Client) wrap(cl call, err error, attempts int) error {
 			filepath.Join("$DOCKER_CONFIG", "tls", c.base.Host, "ca.crt"))
 	case errors.As(err, &se), errors.Is(err, ErrTooLarge), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s %s: %w%s", cl.method, cl.url, err, after)
-	case errors.As(err, &ue), errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF),
+	case transport, errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, io.EOF), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %s %s: %w%s", ErrServerUnavailable, cl.method, cl.url, err, after)
 	}
