@@ -7,16 +7,28 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 
 	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 )
+
+// negativeZero finds every -0 literal (and some look-alikes inside strings, which only
+// cost the slow path).
+var negativeZero = regexp.MustCompile(`-0([^0-9.eE]|$)`)
 
 // CanonicalJSON returns the canonical form of one JSON value the way notary's signer
 // and verifier compute it: members sorted, only `\` and `"` escaped, numbers as int64.
 // Numbers go through float64 like notary's decoder does, so `1e2` becomes `100`;
 // fractions and numbers beyond int64 are refused (notary cannot encode them).
 func CanonicalJSON(raw []byte) ([]byte, error) {
+	// Fast path, one decoding instead of two: with integer literals only, cjson's own
+	// output is notary's. -0 is the one integer literal notary writes differently.
+	if !negativeZero.Match(raw) {
+		if out, err := cjson.EncodeCanonical(json.RawMessage(raw)); err == nil {
+			return out, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
