@@ -31,6 +31,8 @@ type Options struct {
 	Pin *tuf.Pin
 	// Trusted are versions from an earlier verified state; lower ones are rollbacks.
 	Trusted tuf.Versions
+	// AllowExpired accepts expired metadata and lists it in Expired.
+	AllowExpired bool
 }
 
 // Repo is a verified repository.
@@ -44,7 +46,7 @@ func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, &tuf.VerifyError{GUN: gun, Role: tuf.RoleRoot, Reason: tuf.ErrNoTrustData, Err: err}
 	}
-	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted})
+	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted, AllowExpired: opts.AllowExpired})
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +105,9 @@ func (r *Repo) TrustOnFirstUse() bool { return r.meta.TrustOnFirstUse }
 
 // Invalid lists the delegations refused in whole or in part, with their reasons.
 func (r *Repo) Invalid() []*tuf.VerifyError { return r.meta.Invalid }
+
+// Expired lists the expired files accepted with Options.AllowExpired.
+func (r *Repo) Expired() []*tuf.VerifyError { return r.meta.Expired }
 
 // Target is a signed target.
 type Target struct {

@@ -177,12 +177,12 @@ func verifyRootChain(gun string, chain []*parsedRoot, pin *Pin, now time.Time) e
 			if err != nil {
 				return fail(fmt.Errorf("predecessor %s: %w", prev.file, err))
 			}
-			if err := verifySignatures(p.env.Signatures, p.canonical, keyMap(prevKeys), prev.root.Roles[RoleRoot].Threshold); err != nil {
+			if _, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(prevKeys), prev.root.Roles[RoleRoot].Threshold); err != nil {
 				return fail(fmt.Errorf("not signed by the root keys of %s: %w", prev.file, err))
 			}
 		}
 		threshold := p.root.Roles[RoleRoot].Threshold
-		if err := verifySignatures(p.env.Signatures, p.canonical, keyMap(own), threshold); err != nil {
+		if _, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(own), threshold); err != nil {
 			return fail(err)
 		}
 		if prev == nil && pin != nil {
@@ -190,7 +190,7 @@ func verifyRootChain(gun string, chain []*parsedRoot, pin *Pin, now time.Time) e
 			if len(pinned) == 0 {
 				return fail(reasonf(ErrPinMismatch, "no root certificate matches the pin"))
 			}
-			if err := verifySignatures(p.env.Signatures, p.canonical, keyMap(pinned), threshold); err != nil {
+			if _, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(pinned), threshold); err != nil {
 				return fail(reasonf(ErrPinMismatch, "pinned root keys did not sign: %v", err))
 			}
 		}

@@ -34,6 +34,9 @@ type VerifyOptions struct {
 	// Trusted holds the versions of an earlier verified state: a lower version of any
 	// role is a rollback.
 	Trusted Versions
+	// AllowExpired accepts expired metadata (docker's allow-expired-trust-cache) and
+	// lists it in Repository.Expired; everything else is checked as usual.
+	AllowExpired bool
 }
 
 // Repository is the verified metadata of one repository.
@@ -47,6 +50,8 @@ type Repository struct {
 	// Invalid lists the delegations refused entirely (their subtree is ignored) and those
 	// whose targets outside their paths are ignored.
 	Invalid []*VerifyError
+	// Expired lists the expired files accepted under VerifyOptions.AllowExpired.
+	Expired []*VerifyError
 	// TrustOnFirstUse is set when no pin was given: the root is trusted because it is
 	// the one found.
 	TrustOnFirstUse bool
@@ -62,6 +67,9 @@ type TargetsRole struct {
 	Paths []string
 	// Signed is the verified file; nil when the snapshot lists none or it was refused.
 	Signed *Targets
+	// SignedBy are the keys whose signatures on the file verified, each by its TUF ID
+	// and, for certificate keys, also its canonical ID.
+	SignedBy []string
 	// Err says why the file was refused.
 	Err *VerifyError
 	// Children are the delegations the file lists, in order.
@@ -92,6 +100,7 @@ type verifier struct {
 	src  Source
 	opts VerifyOptions
 	repo *Repository
+	mu   sync.Mutex // guards repo.Expired: sibling delegations are verified concurrently
 }
 
 // Verify checks a repository's metadata in notary's order: root (with its cached
@@ -110,13 +119,13 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	}
 	root := v.repo.Root
 	ts := new(Timestamp)
-	if err := v.load(RoleTimestamp, MaxTimestampSize, nil, roleKeys(root, RoleTimestamp), ts, ts.check); err != nil {
+	if _, err := v.load(RoleTimestamp, MaxTimestampSize, nil, roleKeys(root, RoleTimestamp), ts, ts.check); err != nil {
 		return nil, err
 	}
 	v.repo.Timestamp = ts
 	sn := new(Snapshot)
 	snMeta := ts.Meta[RoleSnapshot]
-	if err := v.load(RoleSnapshot, snMeta.Length, &snMeta, roleKeys(root, RoleSnapshot), sn, sn.check); err != nil {
+	if _, err := v.load(RoleSnapshot, snMeta.Length, &snMeta, roleKeys(root, RoleSnapshot), sn, sn.check); err != nil {
 		return nil, err
 	}
 	v.repo.Snapshot = sn
@@ -222,19 +231,21 @@ func (v *verifier) read(role string, limit int64, parent *FileMeta) ([]byte, err
 }
 
 // load reads, checks and verifies a role's file into out: the parent's length and
-// hashes, signatures by a threshold of keys, structure, expiry and version floor.
-func (v *verifier) load(role string, limit int64, parent *FileMeta, keys keySet, out Metadata, check func() error) error {
+// hashes, signatures by a threshold of keys, structure, expiry and version floor. It
+// returns the IDs of the keys that signed.
+func (v *verifier) load(role string, limit int64, parent *FileMeta, keys keySet, out Metadata, check func() error) ([]string, error) {
 	data, err := v.read(role, limit, parent)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := verifyFile(data, keys, out, check); err != nil {
-		return newVerifyError(v.gun, role, FileName(role), err)
+	signers, err := verifyFile(data, keys, out, check)
+	if err != nil {
+		return nil, newVerifyError(v.gun, role, FileName(role), err)
 	}
 	if err := v.fresh(role, out.header()); err != nil {
-		return newVerifyError(v.gun, role, FileName(role), err)
+		return nil, newVerifyError(v.gun, role, FileName(role), err)
 	}
-	return nil
+	return signers, nil
 }
 
 // keySet is the keys of a role and how many of them must sign.
@@ -258,28 +269,36 @@ func subset(keys map[string]PublicKey, ids []string) map[string]PublicKey {
 
 // verifyFile parses a metadata file into out and checks its signatures against keys,
 // then its structure with check.
-func verifyFile(data []byte, keys keySet, out Metadata, check func() error) error {
+func verifyFile(data []byte, keys keySet, out Metadata, check func() error) ([]string, error) {
 	env, err := ParseEnvelope(data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	canonical, err := CanonicalJSON(env.Signed)
 	if err != nil {
-		return reasonf(ErrMalformed, "canonical form: %v", err)
+		return nil, reasonf(ErrMalformed, "canonical form: %v", err)
 	}
-	if err := verifySignatures(env.Signatures, canonical, keys.Keys, keys.Threshold); err != nil {
-		return err
+	signers, err := verifySignatures(env.Signatures, canonical, keys.Keys, keys.Threshold)
+	if err != nil {
+		return nil, err
 	}
 	if err := decodeSigned(env, out); err != nil {
-		return err
+		return nil, err
 	}
-	return check()
+	return signers, check()
 }
 
-// fresh checks expiry at now and the version floor.
+// fresh checks expiry at now and the version floor. With AllowExpired an expired file
+// is recorded instead of refused.
 func (v *verifier) fresh(role string, c Common) error {
 	if v.opts.Now.After(c.Expires) {
-		return reasonf(ErrExpired, "expired at %s", c.Expires.Format(time.RFC3339))
+		err := reasonf(ErrExpired, "expired at %s", c.Expires.Format(time.RFC3339))
+		if !v.opts.AllowExpired {
+			return err
+		}
+		v.mu.Lock()
+		v.repo.Expired = append(v.repo.Expired, newVerifyError(v.gun, role, FileName(role), err))
+		v.mu.Unlock()
 	}
 	if floor := v.opts.Trusted[role]; c.Version < floor {
 		return reasonf(ErrRollback, "version %d is older than the trusted version %d", c.Version, floor)
@@ -295,12 +314,12 @@ func (v *verifier) loadTargets(r *TargetsRole) (*VerifyError, error) {
 		return nil, nil
 	}
 	t := new(Targets)
-	err := v.load(r.Name, meta.Length, &meta, keySet{Keys: r.Keys, Threshold: r.Threshold}, t,
+	signers, err := v.load(r.Name, meta.Length, &meta, keySet{Keys: r.Keys, Threshold: r.Threshold}, t,
 		func() error { return t.check(r.Name) })
 	if err != nil {
 		return nil, err
 	}
-	r.Signed = t
+	r.Signed, r.SignedBy = t, signers
 	if r.Name == RoleTargets {
 		return nil, nil
 	}

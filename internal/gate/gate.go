@@ -1,0 +1,167 @@
+// Package gate is the verify pipeline: the images of compose or stack files, the
+// verified trust data of their repositories, and the policy's decision for each use.
+// It reads the trust dir only; it never touches the network.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/distribution/reference"
+
+	"github.com/trustctl/trustctl/internal/policy"
+	"github.com/trustctl/trustctl/internal/stack"
+	"github.com/trustctl/trustctl/internal/trust/repo"
+	"github.com/trustctl/trustctl/internal/trust/store"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
+)
+
+// Options are the inputs of a run.
+type Options struct {
+	Files    []string
+	Stack    stack.Options
+	Policy   *policy.Policy
+	TrustDir store.Dir
+	// Now is when expiry and exceptions are judged; zero means time.Now().
+	Now time.Time
+	Log *slog.Logger
+}
+
+// Run loads the files, verifies each repository once (in parallel), and evaluates every
+// image use. The error is for bad input only (stack files); trust data problems are
+// decisions.
+func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	uses, err := stack.Load(ctx, opts.Files, opts.Stack)
+	if err != nil {
+		return nil, err
+	}
+	repos := verifyRepositories(ctx, opts, stack.Repositories(uses), now)
+	decisions := make([]policy.Decision, 0, len(uses))
+	for _, use := range uses {
+		src := policy.Source{Service: use.Service, File: use.File, Line: use.Line}
+		if use.BuildOnly {
+			decisions = append(decisions, policy.Decision{Source: src, Result: policy.Warn,
+				Reason: "service has no image (build only): nothing to verify", Rule: "build-only"})
+			continue
+		}
+		facts := factsFor(use, src, repos[use.Named.Name()])
+		decisions = append(decisions, opts.Policy.Evaluate(facts, now))
+	}
+	return decisions, nil
+}
+
+// verified is the outcome of verifying one repository.
+type verified struct {
+	repo    *repo.Repo
+	problem *policy.TrustProblem
+}
+
+// verifyRepositories opens each repository once, as many at a time as there are CPUs.
+func verifyRepositories(ctx context.Context, opts Options, guns []string, now time.Time) map[string]verified {
+	out := make(map[string]verified, len(guns))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, gun := range guns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v := verifyRepository(ctx, opts, gun, now)
+			mu.Lock()
+			out[gun] = v
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func verifyRepository(ctx context.Context, opts Options, gun string, now time.Time) verified {
+	if err := ctx.Err(); err != nil {
+		return verified{problem: &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: err.Error()}}
+	}
+	ropts := repo.Options{Now: now}
+	if pin, ok := opts.Policy.PinFor(gun); ok {
+		ropts.Pin = &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
+	}
+	r, err := repo.Open(opts.TrustDir, gun, ropts)
+	if errors.Is(err, tuf.ErrExpired) && opts.Policy.Expired() == policy.ActionWarn {
+		// trust.expired: warn evaluates expired data as if it were current; the
+		// problem still travels with the facts so the decision warns.
+		ropts.AllowExpired = true
+		if r, rerr := repo.Open(opts.TrustDir, gun, ropts); rerr == nil {
+			return verified{repo: r, problem: &policy.TrustProblem{Kind: policy.TrustExpired, Reason: err.Error()}}
+		}
+	}
+	if err != nil {
+		if opts.Log != nil {
+			opts.Log.Debug("trust data refused", "repository", gun, "error", err)
+		}
+		return verified{problem: &policy.TrustProblem{Kind: problemKind(err), Reason: err.Error()}}
+	}
+	for _, bad := range r.Invalid() {
+		if opts.Log != nil {
+			opts.Log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+		}
+	}
+	return verified{repo: r}
+}
+
+func problemKind(err error) policy.TrustErrorKind {
+	switch {
+	case errors.Is(err, tuf.ErrNoTrustData):
+		return policy.TrustMissing
+	case errors.Is(err, tuf.ErrExpired):
+		return policy.TrustExpired
+	}
+	return policy.TrustInvalid
+}
+
+// factsFor collects what the trust data says about one image use.
+func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
+	f := policy.Facts{Image: policy.ImageOf(reference.TagNameOnly(use.Named)), Source: src, Trust: v.problem}
+	r := v.repo
+	if r == nil {
+		return f
+	}
+	img := f.Image
+	if img.Tag != "" {
+		if t, err := r.Lookup(img.Tag); err == nil {
+			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
+		}
+		f.Roles = roleSignatures(r, img.Tag, "")
+		return f
+	}
+	for _, t := range r.FindDigest(img.Digest) {
+		f.ReleasedTags = append(f.ReleasedTags, policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role})
+		f.Roles = append(f.Roles, roleSignatures(r, t.Name, img.Digest)...)
+	}
+	return f
+}
+
+// roleSignatures lists the verified roles holding tag (with digest, when given), and
+// the refused delegations, which count for no one.
+func roleSignatures(r *repo.Repo, tag, digest string) []policy.RoleSignature {
+	var out []policy.RoleSignature
+	for _, h := range r.Holders(tag) {
+		if digest != "" && h.Digest != digest {
+			continue
+		}
+		out = append(out, policy.RoleSignature{Role: h.Role, Tag: tag, Digest: h.Digest, Verified: true, KeyIDs: h.SignedBy})
+	}
+	for _, bad := range r.Invalid() {
+		out = append(out, policy.RoleSignature{Role: bad.Role, Tag: tag, Problem: fmt.Sprint(bad)})
+	}
+	return out
+}
