@@ -140,6 +140,8 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	}
 	v.repo.Targets = top
 	v.delegations(top)
+	// Delegations append concurrently: report in a stable order.
+	slices.SortStableFunc(v.repo.Expired, func(a, b *VerifyError) int { return strings.Compare(a.Role, b.Role) })
 	return v.repo, nil
 }
 

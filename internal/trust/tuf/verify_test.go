@@ -520,3 +520,38 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+func TestAllowExpired(t *testing.T) {
+	r := newRepo(t)
+	r.Targets["targets/qa"].Expires = now.Add(-time.Second)
+	r.Publish(t)
+	later := now.AddDate(0, 0, 20) // the timestamp expired too
+	repo, err := verify(t, r, tuf.VerifyOptions{Now: later, AllowExpired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, e := range repo.Expired {
+		if !errors.Is(e, tuf.ErrExpired) {
+			t.Errorf("expired entry %v", e)
+		}
+		roles = append(roles, e.Role)
+	}
+	if strings.Join(roles, ",") != "targets/qa,timestamp" || len(repo.Invalid) != 0 {
+		t.Errorf("Expired = %v, Invalid = %v", repo.Expired, repo.Invalid)
+	}
+	// Everything but expiry is still checked.
+	wantErr(t, r, tuf.VerifyOptions{Now: later, AllowExpired: true, Trusted: tuf.Versions{tuf.RoleSnapshot: 9}}, tuf.ErrRollback, tuf.RoleSnapshot)
+}
+
+func TestSignedBy(t *testing.T) {
+	r := newRepo(t)
+	releases := r.Signers["targets/releases"][0].PublicKey()
+	repo, err := verify(t, r, tuf.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := repo.Targets.Children[0].SignedBy; len(got) != 1 || got[0] != releases.ID() {
+		t.Errorf("SignedBy = %v, want [%s]", got, releases.ID())
+	}
+}
