@@ -59,6 +59,28 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	return decisions, nil
 }
 
+// Explanation is how the policy decided about one image, with the trust facts it saw.
+type Explanation struct {
+	policy.Explanation
+	Facts policy.Facts `json:"facts"`
+}
+
+// Explain decides about one image reference, as verify would, and says why.
+func Explain(ctx context.Context, opts Options, image string) (Explanation, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("image %q: %w", image, err)
+	}
+	use := stack.ImageUse{Image: image, Named: named}
+	v := verifyRepository(ctx, opts, named.Name(), now)
+	facts := factsFor(use, policy.Source{}, v)
+	return Explanation{Explanation: opts.Policy.Explain(facts, now), Facts: facts}, nil
+}
+
 // verified is the outcome of verifying one repository.
 type verified struct {
 	repo    *repo.Repo
