@@ -1,0 +1,87 @@
+package report
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/trustctl/trustctl/internal/policy"
+)
+
+// findingRule is a kind of finding. Its ID is the SARIF rule ID, which code scanning
+// keys alerts by: IDs are never reused or renumbered (docs/report-json.md).
+type findingRule struct {
+	ID, Name, Short, Full string
+	Level                 string // SARIF level: error, warning or note
+}
+
+// Indexes into findingRules.
+const (
+	ruleUnsigned = iota
+	ruleDigestMismatch
+	ruleTeamsMissing
+	ruleTrustData
+	ruleDenied
+	ruleExpiredException
+	ruleWarning
+	ruleUnpinned
+	ruleException
+)
+
+var findingRules = []findingRule{
+	ruleUnsigned: {"TRUSTCTL001", "UnsignedImage", "Image is not signed",
+		"The tag, or the digest the image pins, has no validly signed release in targets/releases or targets.", "error"},
+	ruleDigestMismatch: {"TRUSTCTL002", "DigestMismatch", "Pinned digest is not the signed one",
+		"The image pins a digest, but its tag is signed with another digest.", "error"},
+	ruleTeamsMissing: {"TRUSTCTL003", "TeamSignaturesMissing", "Required team signatures are missing",
+		"The image is signed, but not every team the rule requires signed the released digest.", "error"},
+	ruleTrustData: {"TRUSTCTL004", "TrustDataError", "Trust data cannot be used",
+		"The repository's trust data is missing, expired or fails verification (signatures, root pin, rollback).", "error"},
+	ruleDenied: {"TRUSTCTL005", "DeniedByPolicy", "Image is denied by the policy",
+		"A deny rule matches the image, or the image violates the policy in another way.", "error"},
+	ruleExpiredException: {"TRUSTCTL006", "ExpiredException", "Policy exception has expired",
+		"An exception matches the image but has expired: the rules decide again, and the exception should be removed or renewed.", "warning"},
+	ruleWarning: {"TRUSTCTL007", "PolicyWarning", "Policy warning",
+		"A failure or trust error under a rule in warn mode, a pass with a trust warning (unpinned root, expired trust data), or a service without an image.", "warning"},
+	ruleUnpinned: {"TRUSTCTL008", "UnpinnedRoot", "Repository root is not pinned",
+		"No trust pin covers the repository and trust.on_unpinned is deny.", "error"},
+	ruleException: {"TRUSTCTL009", "Exception", "Image passes by an exception",
+		"An unexpired exception lets the image pass whatever its trust data says.", "note"},
+}
+
+// teamsMissing matches the end of the policy's reason when teams did not sign:
+// "…: team qa has not signed it; team security signed sha256:… instead".
+var teamsMissing = regexp.MustCompile(`: team .+ (has not signed it|instead)$`)
+
+// classify returns the index of the rule d is a finding of; ok is false for a pass
+// with nothing to report.
+//
+// Failures are told apart by the policy's reason text (internal/policy/evaluate.go),
+// because Decision has no machine-readable cause. The texts matched are fixed parts of
+// those reasons; the image's tag, digest and repository in them cannot contain spaces,
+// so they cannot fake one. An unknown failure is reported as a denial, never dropped.
+func classify(d policy.Decision) (rule int, ok bool) {
+	switch d.Result {
+	case policy.Pass:
+		return ruleExpiredException, d.ExpiredException != ""
+	case policy.Exception:
+		return ruleException, true
+	case policy.Warn:
+		return ruleWarning, true
+	case policy.TrustError:
+		return ruleTrustData, true
+	}
+	r := d.Reason
+	switch {
+	case teamsMissing.MatchString(r):
+		return ruleTeamsMissing, true
+	case strings.Contains(r, ", image pins "):
+		return ruleDigestMismatch, true
+	case strings.HasPrefix(r, "no trust pin covers "):
+		return ruleUnpinned, true
+	case strings.Contains(r, " is not signed in targets/releases or targets"),
+		strings.Contains(r, " is not the signed digest of any tag"),
+		r == "reference has neither tag nor digest":
+		return ruleUnsigned, true
+	}
+	return ruleDenied, true
+}
