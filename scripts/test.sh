@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 export TRUSTCTL_REFBIN="${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}"
 FUZZTIME="${FUZZTIME:-10s}"
 
+# Tools the end-to-end scripts run: strace proves verify opens no socket, zip makes
+# client bundles.
+missing_pkgs=()
+for tool in strace zip; do command -v "$tool" >/dev/null || missing_pkgs+=("$tool"); done
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null
+fi
 scripts/reference.sh "$TRUSTCTL_REFBIN" >/dev/null
 go vet ./...
 unformatted="$(gofmt -l cmd internal)"

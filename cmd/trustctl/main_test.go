@@ -23,8 +23,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script. Each script gets FIXTURES
-// (the reference notary run), PASSPHRASE (its keys' passphrase) and REFBIN (the
-// reference binaries), and a HOME of its own so nothing outside $WORK is touched.
+// (the reference notary run), EXAMPLES (the README's example), PASSPHRASE (the
+// fixtures' key passphrase) and REFBIN (the reference binaries), and a HOME of its own so nothing outside $WORK is touched.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
@@ -33,6 +33,7 @@ func TestScripts(t *testing.T) {
 				return fmt.Errorf("reference binaries missing in %s (scripts/reference.sh installs them)", testenv.RefBinDir())
 			}
 			env.Setenv("FIXTURES", testenv.Fixtures())
+			env.Setenv("EXAMPLES", filepath.Join(testenv.RepoRoot(), "examples"))
 			env.Setenv("PASSPHRASE", testenv.FixturePassphrase)
 			env.Setenv("REFBIN", testenv.RefBinDir())
 			env.Setenv("HOME", env.WorkDir+"/home")

@@ -20,8 +20,14 @@ func (e trustDataError) Unwrap() error { return e.err }
 // trust data is the user's input (flags, files, keys, passphrases): it is never 0 and
 // never claims a policy verdict.
 func exitCode(err error) int {
-	var trust trustDataError
-	if errors.As(err, &trust) {
+	var (
+		trust   trustDataError
+		verdict verdictError
+	)
+	switch {
+	case errors.As(err, &verdict):
+		return verdict.code
+	case errors.As(err, &trust):
 		return ExitTrustData
 	}
 	return ExitInput

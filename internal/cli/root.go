@@ -80,6 +80,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.bundleCommand(),
 		a.inspectCommand(),
 		a.listCommand(),
+		a.verifyCommand(),
+		a.policyCommand(),
 	)
 	return root
 }

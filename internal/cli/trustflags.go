@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
@@ -35,9 +34,9 @@ func (f *readFlags) register(cmd *cobra.Command) {
 func (f *readFlags) options() (repo.Options, error) {
 	var opts repo.Options
 	if f.now != "" {
-		t, err := time.Parse(time.RFC3339, f.now)
+		t, err := parseNow(f.now)
 		if err != nil {
-			return opts, fmt.Errorf("--now %q: want RFC 3339, like 2027-01-01T00:00:00Z", f.now)
+			return opts, err
 		}
 		opts.Now = t
 	}

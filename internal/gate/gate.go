@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,6 +163,8 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if img.Tag != "" {
 		if t, err := r.Lookup(img.Tag); err == nil {
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
+		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
+			f.Trust = refused
 		}
 		f.Roles = roleSignatures(r, img.Tag, "")
 		return f
@@ -169,7 +173,26 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 		f.ReleasedTags = append(f.ReleasedTags, policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role})
 		f.Roles = append(f.Roles, roleSignatures(r, t.Name, img.Digest)...)
 	}
+	if len(f.ReleasedTags) == 0 && f.Trust == nil {
+		f.Trust = refusedRole(r, "")
+	}
 	return f
+}
+
+// refusedRole is the trust problem behind a tag that is not found, when a delegation
+// that could hold it was refused: "not signed" would hide tampering or expiry.
+func refusedRole(r *repo.Repo, tag string) *policy.TrustProblem {
+	for _, role := range r.Roles() {
+		if role.Err == nil || !slices.ContainsFunc(role.Paths, func(p string) bool { return strings.HasPrefix(tag, p) }) && tag != "" {
+			continue
+		}
+		kind := policy.TrustInvalid
+		if errors.Is(role.Err, tuf.ErrExpired) {
+			kind = policy.TrustExpired
+		}
+		return &policy.TrustProblem{Kind: kind, Reason: role.Err.Error()}
+	}
+	return nil
 }
 
 // roleSignatures lists the verified roles holding tag (with digest, when given), and

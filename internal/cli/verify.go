@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/gate"
+	"github.com/trustctl/trustctl/internal/policy"
+	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/stack"
+	"github.com/trustctl/trustctl/internal/trust/store"
+)
+
+func (a *app) verifyCommand() *cobra.Command {
+	var (
+		policyFile  string
+		now         string
+		mode        string
+		profiles    []string
+		envFiles    []string
+		formats     []string
+		outputFiles []string
+	)
+	cmd := &cobra.Command{
+		Use:   "verify FILE... --policy POLICY",
+		Short: "Check every image of compose or stack files against a policy, offline",
+		Long: "Verify the images of compose or stack files (merged like `docker stack deploy -c a -c b`) " +
+			"against a policy, from the trust dir alone: each repository's trust data is verified once, " +
+			"then each image use is decided. Exit codes: 0 pass, 1 policy violation, 2 bad input, " +
+			"3 trust data error (docs/exit-codes.md).",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			at, err := parseNow(now)
+			if err != nil {
+				return err
+			}
+			stackMode, err := parseStackMode(mode)
+			if err != nil {
+				return err
+			}
+			outputs, err := pairOutputs(formats, outputFiles)
+			if err != nil {
+				return err
+			}
+			pol, err := policy.Load(policyFile)
+			if err != nil {
+				return err
+			}
+			decisions, err := gate.Run(cmd.Context(), gate.Options{
+				Files:    args,
+				Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+				Policy:   pol,
+				TrustDir: store.Dir{Root: a.trustDir()},
+				Now:      at,
+				Log:      a.log,
+			})
+			if err != nil {
+				return err
+			}
+			relativeSources(decisions)
+			rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
+			for _, out := range outputs {
+				if err := a.writeReport(out, rep); err != nil {
+					return err
+				}
+			}
+			if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
+				return verdictError{code: code, summary: report.SummaryLine(decisions)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&policyFile, "policy", "", "policy file (docs/policy.md)")
+	f.StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
+	f.StringVar(&mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto (stack when a service has deploy:)")
+	f.StringSliceVar(&profiles, "profile", nil, "compose profiles to activate")
+	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
+	f.StringArrayVar(&formats, "format", []string{"table"}, "report format: table, json, junit, sarif, github (repeatable)")
+	f.StringArrayVar(&outputFiles, "output-file", nil, "file for the format at the same position (repeatable; the first format without one goes to stdout)")
+	cmd.MarkFlagRequired("policy")
+	return cmd
+}
+
+// relativeSources names files relative to the working directory when they are below
+// it: code-scanning annotations (SARIF, GitHub) need repository-relative paths.
+func relativeSources(ds []policy.Decision) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	for i := range ds {
+		if !filepath.IsAbs(ds[i].Source.File) {
+			continue
+		}
+		if rel, err := filepath.Rel(wd, ds[i].Source.File); err == nil && filepath.IsLocal(rel) {
+			ds[i].Source.File = rel
+		}
+	}
+}
+
+func parseStackMode(s string) (stack.Mode, error) {
+	switch s {
+	case "auto":
+		return stack.ModeAuto, nil
+	case "stack":
+		return stack.ModeStack, nil
+	case "compose":
+		return stack.ModeCompose, nil
+	}
+	return 0, fmt.Errorf("--mode %q: want stack, compose or auto", s)
+}
+
+// reportOutput is one format and where it goes ("" = stdout).
+type reportOutput struct {
+	format report.Format
+	file   string
+}
+
+// pairOutputs pairs formats with output files in order: `--format table --format junit
+// --output-file report.xml` prints the table and writes the JUnit file. Files are
+// matched from the last format backwards, so the formats without a file come first and
+// go to stdout; at most one may.
+func pairOutputs(formats, files []string) ([]reportOutput, error) {
+	if len(files) > len(formats) {
+		return nil, fmt.Errorf("%d --output-file for %d --format", len(files), len(formats))
+	}
+	if len(formats)-len(files) > 1 {
+		return nil, fmt.Errorf("%d formats would go to stdout: give --output-file for all but one", len(formats)-len(files))
+	}
+	outs := make([]reportOutput, len(formats))
+	offset := len(formats) - len(files)
+	for i, name := range formats {
+		f, err := report.ParseFormat(name)
+		if err != nil {
+			return nil, err
+		}
+		outs[i].format = f
+		if i >= offset {
+			outs[i].file = files[i-offset]
+		}
+	}
+	return outs, nil
+}
+
+func (a *app) writeReport(out reportOutput, rep report.VerifyReport) error {
+	if out.file == "" {
+		return report.RenderVerify(a.streams.Out, out.format, rep)
+	}
+	return writeFileWith(out.file, func(w io.Writer) error { return report.RenderVerify(w, out.format, rep) })
+}
+
+// writeFileWith renders into a file atomically: a half-written report never replaces
+// an earlier one.
+func writeFileWith(path string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	if err := store.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// verdictError ends verify with the exit code of the worst decision; the reports are
+// already written, so the message is only the summary.
+type verdictError struct {
+	code    int
+	summary string
+}
+
+func (e verdictError) Error() string { return e.summary }
