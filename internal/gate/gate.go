@@ -52,7 +52,7 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 		src := policy.Source{Service: use.Service, File: use.File, Line: use.Line}
 		if use.BuildOnly {
 			decisions = append(decisions, policy.Decision{Source: src, Result: policy.Warn,
-				Reason: "service has no image (build only): nothing to verify", Rule: "build-only"})
+				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly})
 			continue
 		}
 		facts := factsFor(use, src, repos[use.Named.Name()])

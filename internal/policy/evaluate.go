@@ -64,7 +64,27 @@ type Decision struct {
 	SignedBy []string `json:"signed_by,omitempty"`
 	// ExpiredException is the expired exception that matched and no longer applies.
 	ExpiredException string `json:"expired_exception,omitempty"`
+	// Code is the machine-readable cause of the result, stable for reports; under a
+	// rule in warn mode it is the cause the warning downgraded.
+	Code Code `json:"code"`
 }
+
+// Code is why a decision came out as it did.
+type Code string
+
+// Codes of decisions.
+const (
+	CodeSigned         Code = "signed"          // the release (and the teams) signed it
+	CodeNoneRequired   Code = "none-required"   // require: none
+	CodeException      Code = "exception"       // an unexpired exception
+	CodeUnsigned       Code = "unsigned"        // no released signature for the tag or digest
+	CodeDigestMismatch Code = "digest-mismatch" // the tag is signed with another digest than the pinned one
+	CodeTeamsMissing   Code = "teams-missing"   // a required team did not sign the released digest
+	CodeDenied         Code = "denied"          // require: deny
+	CodeUnpinned       Code = "unpinned"        // no pin covers the repository and on_unpinned is deny
+	CodeTrustData      Code = "trust-data"      // the trust data is missing, expired or invalid
+	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
+)
 
 // Candidate is a policy entry that matched an image.
 type Candidate struct {
@@ -145,7 +165,7 @@ func (p *Policy) Explain(f Facts, at time.Time) Explanation {
 				x.Rules[i].Why = "overridden by " + e.label
 			}
 		}
-		d.Result, d.Rule = Exception, e.label
+		d.Result, d.Rule, d.Code = Exception, e.label, CodeException
 		d.Reason = fmt.Sprintf("%s (exception until %s)", e.reason, e.day)
 		x.Decision = d
 		return x
@@ -190,9 +210,9 @@ func rank(idx []int, pattern func(int) *Pattern, label func(int) string) (winner
 func (p *Policy) apply(r *rule, f Facts, d *Decision) {
 	switch r.require {
 	case RequireNone:
-		d.Result, d.Reason = Pass, "no signature required"
+		d.Result, d.Reason, d.Code = Pass, "no signature required", CodeNoneRequired
 	case RequireDeny:
-		d.Result, d.Reason = Fail, "denied by policy"
+		d.Result, d.Reason, d.Code = Fail, "denied by policy", CodeDenied
 	default:
 		p.verify(r, f, d)
 	}
@@ -207,28 +227,28 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 	var warnings []string
 	if t := f.Trust; t != nil {
 		if t.Kind != TrustExpired || p.expired != ActionWarn {
-			d.Result, d.Reason = TrustError, fmt.Sprintf("trust data %s: %s", t.Kind, t.Reason)
+			d.Result, d.Reason, d.Code = TrustError, fmt.Sprintf("trust data %s: %s", t.Kind, t.Reason), CodeTrustData
 			return
 		}
 		warnings = append(warnings, "trust data expired: "+t.Reason)
 	}
 	if _, pinned := p.PinFor(f.Image.Repo); !pinned {
 		if p.onUnpinned == ActionDeny {
-			d.Result, d.Reason = Fail, "no trust pin covers "+f.Image.Repo+" and trust.on_unpinned is deny"
+			d.Result, d.Reason, d.Code = Fail, "no trust pin covers "+f.Image.Repo+" and trust.on_unpinned is deny", CodeUnpinned
 			return
 		}
 		warnings = append(warnings, "root not pinned (trust on first use)")
 	}
-	digest, what, fail := released(f)
+	digest, what, code, fail := released(f)
 	if fail != "" {
-		d.Result, d.Reason = Fail, fail
+		d.Result, d.Reason, d.Code = Fail, fail, code
 		return
 	}
 	d.Digest = digest
 	if r.require == RequireTeams {
 		signed, fail := p.teamsSigned(r.teams, f, digest, what)
 		if fail != "" {
-			d.Result, d.Reason = Fail, fail
+			d.Result, d.Reason, d.Code = Fail, fail, CodeTeamsMissing
 			return
 		}
 		d.SignedBy = signed
@@ -236,7 +256,7 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 	} else {
 		d.SignedBy = signers(f, digest)
 	}
-	d.Result, d.Reason = Pass, what
+	d.Result, d.Reason, d.Code = Pass, what, CodeSigned
 	if len(warnings) > 0 {
 		d.Result = Warn
 		d.Reason += "; " + strings.Join(warnings, "; ")
@@ -245,18 +265,18 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 
 // released resolves the reference as docker does, with no shortcut for a pinned
 // digest: the digest must be a released signed one. what describes the release.
-func released(f Facts) (digest, what, fail string) {
+func released(f Facts) (digest, what string, code Code, fail string) {
 	img := f.Image
 	switch {
 	case img.Tag != "":
 		rel := f.Release
 		if rel == nil {
-			return "", "", fmt.Sprintf("tag %s is not signed in targets/releases or targets", img.Tag)
+			return "", "", CodeUnsigned, fmt.Sprintf("tag %s is not signed in targets/releases or targets", img.Tag)
 		}
 		if img.Digest != "" && rel.Digest != img.Digest {
-			return "", "", fmt.Sprintf("tag %s is signed with %s, image pins %s", img.Tag, short(rel.Digest), short(img.Digest))
+			return "", "", CodeDigestMismatch, fmt.Sprintf("tag %s is signed with %s, image pins %s", img.Tag, short(rel.Digest), short(img.Digest))
 		}
-		return rel.Digest, fmt.Sprintf("tag %s is signed with %s in %s", img.Tag, short(rel.Digest), rel.Role), ""
+		return rel.Digest, fmt.Sprintf("tag %s is signed with %s in %s", img.Tag, short(rel.Digest), rel.Role), "", ""
 	case img.Digest != "":
 		var tags []string
 		for _, t := range f.ReleasedTags {
@@ -265,11 +285,11 @@ func released(f Facts) (digest, what, fail string) {
 			}
 		}
 		if len(tags) == 0 {
-			return "", "", fmt.Sprintf("digest %s is not the signed digest of any tag", short(img.Digest))
+			return "", "", CodeUnsigned, fmt.Sprintf("digest %s is not the signed digest of any tag", short(img.Digest))
 		}
-		return img.Digest, fmt.Sprintf("digest %s is signed as tag %s", short(img.Digest), strings.Join(tags, ", ")), ""
+		return img.Digest, fmt.Sprintf("digest %s is signed as tag %s", short(img.Digest), strings.Join(tags, ", ")), "", ""
 	}
-	return "", "", "reference has neither tag nor digest"
+	return "", "", CodeUnsigned, "reference has neither tag nor digest"
 }
 
 // signers are the release roles and the verified roles that hold digest.

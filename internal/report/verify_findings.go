@@ -1,9 +1,6 @@
 package report
 
 import (
-	"regexp"
-	"strings"
-
 	"github.com/trustctl/trustctl/internal/policy"
 )
 
@@ -48,17 +45,9 @@ var findingRules = []findingRule{
 		"An unexpired exception lets the image pass whatever its trust data says.", "note"},
 }
 
-// teamsMissing matches the end of the policy's reason when teams did not sign:
-// "…: team qa has not signed it; team security signed sha256:… instead".
-var teamsMissing = regexp.MustCompile(`: team .+ (has not signed it|instead)$`)
-
 // classify returns the index of the rule d is a finding of; ok is false for a pass
-// with nothing to report.
-//
-// Failures are told apart by the policy's reason text (internal/policy/evaluate.go),
-// because Decision has no machine-readable cause. The texts matched are fixed parts of
-// those reasons; the image's tag, digest and repository in them cannot contain spaces,
-// so they cannot fake one. An unknown failure is reported as a denial, never dropped.
+// with nothing to report. A failure with an unknown code is reported as a denial,
+// never dropped.
 func classify(d policy.Decision) (rule int, ok bool) {
 	switch d.Result {
 	case policy.Pass:
@@ -70,17 +59,14 @@ func classify(d policy.Decision) (rule int, ok bool) {
 	case policy.TrustError:
 		return ruleTrustData, true
 	}
-	r := d.Reason
-	switch {
-	case teamsMissing.MatchString(r):
+	switch d.Code {
+	case policy.CodeTeamsMissing:
 		return ruleTeamsMissing, true
-	case strings.Contains(r, ", image pins "):
+	case policy.CodeDigestMismatch:
 		return ruleDigestMismatch, true
-	case strings.HasPrefix(r, "no trust pin covers "):
+	case policy.CodeUnpinned:
 		return ruleUnpinned, true
-	case strings.Contains(r, " is not signed in targets/releases or targets"),
-		strings.Contains(r, " is not the signed digest of any tag"),
-		r == "reference has neither tag nor digest":
+	case policy.CodeUnsigned:
 		return ruleUnsigned, true
 	}
 	return ruleDenied, true

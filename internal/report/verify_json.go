@@ -46,6 +46,7 @@ type jsonImage struct {
 	Tag              string   `json:"tag"`
 	Digest           string   `json:"digest"`
 	Result           string   `json:"result"`
+	Code             string   `json:"code"`
 	Reason           string   `json:"reason"`
 	Rule             string   `json:"rule"`
 	SignedBy         []string `json:"signed_by"`
@@ -79,6 +80,7 @@ func renderJSON(w io.Writer, r VerifyReport) error {
 			Tag:              d.Image.Tag,
 			Digest:           d.Digest,
 			Result:           d.Result.String(),
+			Code:             string(d.Code),
 			Reason:           d.Reason,
 			Rule:             d.Rule,
 			SignedBy:         append([]string{}, d.SignedBy...),

@@ -42,15 +42,15 @@ func sampleReport(t testing.TB) VerifyReport {
 	}
 	ds := []policy.Decision{
 		{Image: image(t, "registry.example.com/payments/api:1.4"), Source: src("api", 4), Result: policy.Pass,
-			Reason: "tag 1.4 is signed with sha256:aaaaaaaaaaaa… in targets/releases, signed by teams qa, security",
+			Code: policy.CodeSigned, Reason: "tag 1.4 is signed with sha256:aaaaaaaaaaaa… in targets/releases, signed by teams qa, security",
 			Rule:   "rules[0] registry.example.com/payments/**", Digest: digestA, SignedBy: []string{"qa", "security"}},
 		{Image: image(t, "redis:7"), Source: src("cache", 9), Result: policy.Fail,
-			Reason: "tag 7 is not signed in targets/releases or targets", Rule: "default"},
+			Code: policy.CodeUnsigned, Reason: "tag 7 is not signed in targets/releases or targets", Rule: "default"},
 		{Image: image(t, "registry.example.com/dev/app:2.0@"+digestB), Source: src("app", 14), Result: policy.Fail,
-			Reason: "tag 2.0 is signed with sha256:aaaaaaaaaaaa…, image pins sha256:bbbbbbbbbbbb…",
+			Code: policy.CodeDigestMismatch, Reason: "tag 2.0 is signed with sha256:aaaaaaaaaaaa…, image pins sha256:bbbbbbbbbbbb…",
 			Rule:   "default", Digest: digestA},
 		{Image: image(t, "registry.example.com/payments/worker:1.5"), Source: src("worker", 19), Result: policy.Fail,
-			Reason: "tag 1.5 is signed with sha256:cccccccccccc… in targets/releases: team security has not signed it",
+			Code: policy.CodeTeamsMissing, Reason: "tag 1.5 is signed with sha256:cccccccccccc… in targets/releases: team security has not signed it",
 			Rule:   "rules[0] registry.example.com/payments/**", Digest: digestC},
 		{Image: image(t, "registry.example.com/dev/db:16"), Source: src("db", 24), Result: policy.TrustError,
 			Reason: "trust data expired: timestamp.json expired on 2026-05-01", Rule: "default"},
@@ -61,7 +61,7 @@ func sampleReport(t testing.TB) VerifyReport {
 			Reason: "INC-4711 hotfix (exception until 2026-12-31)",
 			Rule:   "exceptions[0] registry.example.com/tools/debug:*"},
 		{Image: image(t, "registry.example.com/tools/probe:1"), Source: src("probe", 38), Result: policy.Fail,
-			Reason: "tag 1 is not signed in targets/releases or targets", Rule: "default",
+			Code: policy.CodeUnsigned, Reason: "tag 1 is not signed in targets/releases or targets", Rule: "default",
 			ExpiredException: "exceptions[1] registry.example.com/tools/probe:*"},
 		{Image: image(t, "registry.example.com/tools/old@"+digestA), Source: src("old", 42), Result: policy.Pass,
 			Reason: "digest sha256:aaaaaaaaaaaa… is signed as tag 3", Rule: "default", Digest: digestA,
@@ -69,9 +69,9 @@ func sampleReport(t testing.TB) VerifyReport {
 		{Source: policy.Source{Service: "builder", File: "compose/override.yml", Line: 3}, Result: policy.Warn,
 			Reason: "service has no image (build only): nothing to verify", Rule: "build-only"},
 		{Image: image(t, "registry.example.com/legacy/cron:5"), Source: policy.Source{Service: "cron", File: "compose/override.yml"},
-			Result: policy.Fail, Reason: "denied by policy", Rule: "rules[2] registry.example.com/legacy/*"},
+			Result: policy.Fail, Code: policy.CodeDenied, Reason: "denied by policy", Rule: "rules[2] registry.example.com/legacy/*"},
 		{Image: image(t, "quay.io/team/tool:9"), Source: src("tool", 47), Result: policy.Fail,
-			Reason: "no trust pin covers quay.io/team/tool and trust.on_unpinned is deny", Rule: "default"},
+			Code: policy.CodeUnpinned, Reason: "no trust pin covers quay.io/team/tool and trust.on_unpinned is deny", Rule: "default"},
 		{Image: image(t, "registry.example.com/x:1"),
 			Source: policy.Source{Service: "evil\"<&>\n::error::forged %0A\x1b[31m", File: "dir, a: b/100% sure.yml", Line: 50},
 			Result: policy.Fail, Reason: "reason with <tags> & \"quotes\",\r\nsecond line ::warning::x 50%", Rule: "default"},
@@ -213,7 +213,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			t.Errorf("summary %s = %d, want %d", k, got.Summary[k], v)
 		}
 	}
-	fields := []string{"service", "file", "line", "image", "repository", "tag", "digest", "result", "reason",
+	fields := []string{"service", "file", "line", "image", "repository", "tag", "digest", "result", "code", "reason",
 		"rule", "signed_by", "expired_exception"}
 	for i, img := range got.Images {
 		for _, f := range fields {
