@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -36,6 +37,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("EXAMPLES", filepath.Join(testenv.RepoRoot(), "examples"))
 			env.Setenv("PASSPHRASE", testenv.FixturePassphrase)
 			env.Setenv("REFBIN", testenv.RefBinDir())
+			modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+			if err != nil {
+				return fmt.Errorf("go env GOMODCACHE: %w", err)
+			}
+			// notary's backwards-compatibility repositories, in the module reference.sh installs
+			env.Setenv("NOTARYCOMPAT", filepath.Join(strings.TrimSpace(string(modcache)), "github.com", "theupdateframework", "notary@v0.7.0", "fixtures", "compatibility"))
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("DOCKER_CONFIG", env.WorkDir+"/home/.docker")
 			return nil
