@@ -19,7 +19,10 @@ import (
 
 // benchData is where TestBenchData writes the full benchmark data set for
 // scripts/bench-verify.sh; without it the test builds a small one and checks it.
-var benchData = flag.String("benchdata", "", "write the verify benchmark data set (200 repositories × 2,000 tags) into this folder")
+var (
+	benchData  = flag.String("benchdata", "", "write the verify benchmark data set (200 repositories × 2,000 tags) into this folder")
+	benchRepos = flag.Int("benchrepos", 200, "repositories in the -benchdata set")
+)
 
 // benchSet is a trust dir of repos repositories, each with tags tags signed into
 // targets/releases and targets/qa (as `docker trust sign` does), a stack with one
@@ -80,7 +83,7 @@ func TestBenchData(t *testing.T) {
 	root, repos, tags, at := t.TempDir(), 3, 50, now
 	if *benchData != "" {
 		// The comparison runs notary, which judges expiry at the real time.
-		root, repos, tags, at = *benchData, 200, 2000, time.Now()
+		root, repos, tags, at = *benchData, *benchRepos, 2000, time.Now()
 	}
 	ds := runBenchSet(t, writeBenchSet(t, root, repos, tags, at), at)
 	if len(ds) != repos {
