@@ -1,0 +1,176 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/trustctl/trustctl/internal/trust/store"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
+)
+
+// Prefix of the sibling folders a cache update is built in; readers only look at
+// metadata/, so a leftover of a killed process is harmless and removed next time.
+const stagingPrefix = ".metadata.new-"
+
+// cacheDir reads a repository's metadata folder.
+type cacheDir string
+
+// Read opens only regular files, at most limit+1 bytes: a FIFO or device planted in
+// the trust dir must not block the reader.
+func (d cacheDir) Read(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", f.Name())
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// RootVersions lists the cached N.root.json files.
+func (d cacheDir) RootVersions() ([]int, error) {
+	entries, err := os.ReadDir(string(d))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var versions []int
+	for _, e := range entries {
+		if v, ok := rootVersion(strings.TrimSuffix(e.Name(), ".json")); ok {
+			versions = append(versions, v)
+		}
+	}
+	return versions, nil
+}
+
+// rootVersion parses "N.root".
+func rootVersion(name string) (int, bool) {
+	n, ok := strings.CutSuffix(name, "."+tuf.RoleRoot)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.Atoi(n)
+	if err != nil || v < 1 || strconv.Itoa(v) != n {
+		return 0, false
+	}
+	return v, true
+}
+
+// versionedRoot is the name under which a root version is kept for the rotation chain.
+func versionedRoot(version int) string { return strconv.Itoa(version) + "." + tuf.RoleRoot }
+
+// overlay is the cache with downloaded files laid over it: what tuf.Verify checks
+// before anything is written.
+type overlay struct {
+	cache cacheDir
+	files map[string][]byte
+}
+
+func newOverlay(cache cacheDir) *overlay {
+	return &overlay{cache: cache, files: map[string][]byte{}}
+}
+
+func (o *overlay) Read(name string, limit int64) ([]byte, error) {
+	if b, ok := o.files[name]; ok {
+		if int64(len(b)) > limit {
+			return b[:limit+1], nil
+		}
+		return b, nil
+	}
+	return o.cache.Read(name, limit)
+}
+
+func (o *overlay) RootVersions() ([]int, error) {
+	versions, err := o.cache.RootVersions()
+	if err != nil {
+		return nil, err
+	}
+	for name := range o.files {
+		if v, ok := rootVersion(name); ok {
+			versions = append(versions, v)
+		}
+	}
+	return versions, nil
+}
+
+// writeCache replaces the metadata folder mdir by a copy with files (role name →
+// bytes) written into it, in one step: the copy is built in a sibling folder and
+// swapped in, so a reader or a killed process sees the old cache or the new one, never
+// a mix (a new targets.json beside an old snapshot.json would not verify). With fresh,
+// the old files are not copied.
+func writeCache(mdir string, files map[string][]byte, fresh bool) error {
+	if len(files) == 0 {
+		return nil
+	}
+	parent := filepath.Dir(mdir)
+	if err := os.MkdirAll(parent, store.DirPerm); err != nil {
+		return fmt.Errorf("write cache: %w", err)
+	}
+	removeStaging(parent)
+	tmp, err := os.MkdirTemp(parent, stagingPrefix)
+	if err != nil {
+		return fmt.Errorf("write cache: %w", err)
+	}
+	defer os.RemoveAll(tmp) // after the swap it holds the old cache
+	if !fresh {
+		if err := copyTree(mdir, tmp); err != nil {
+			return fmt.Errorf("write cache: copy %s: %w", mdir, err)
+		}
+	}
+	for name, data := range files {
+		if err := store.WriteFileAtomic(filepath.Join(tmp, filepath.FromSlash(tuf.FileName(name))), data); err != nil {
+			return fmt.Errorf("write cache: %w", err)
+		}
+	}
+	if err := swapDir(tmp, mdir); err != nil {
+		return fmt.Errorf("write cache %s: %w", mdir, err)
+	}
+	return nil
+}
+
+// removeStaging deletes the staging folders of interrupted updates.
+func removeStaging(parent string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), stagingPrefix) {
+			os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
+}
+
+// copyTree copies the regular files and folders under src (absent: nothing) into dst.
+func copyTree(src, dst string) error {
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, store.DirPerm)
+		case !d.Type().IsRegular():
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, store.FilePerm)
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}

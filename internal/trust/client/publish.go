@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/trustctl/trustctl/internal/trust/tuf"
+)
+
+// change runs f on the repository as it is on the server (or as init left it), then
+// signs and publishes what f changed in one request and refreshes the cache.
+func (r *Repository) change(ctx context.Context, f func(*state) error) error {
+	return r.locked(func() error {
+		st, _, err := r.load(ctx)
+		if err != nil {
+			return err
+		}
+		if err := f(st); err != nil {
+			return err
+		}
+		files, err := st.sign()
+		if err != nil {
+			return err
+		}
+		if err := r.remote.Publish(ctx, files); err != nil {
+			return err
+		}
+		// The server made a new timestamp (and maybe snapshot): read it back so that
+		// the cache serves offline reads. The publish stands if this fails.
+		fresh, err := r.update(ctx)
+		if err == nil {
+			err = r.save(fresh)
+		}
+		if err != nil {
+			r.log.Warn("published, but the trust dir's cache was not refreshed; run trustctl fetch", "repository", r.gun, "error", err)
+		}
+		return nil
+	})
+}
+
+// sign signs everything that changed, as notary's publish does (SPEC 7.2): the root
+// when its keys changed (by the old and the new root keys), every changed targets
+// file, and the snapshot when the trust dir holds its key; otherwise the server makes
+// the snapshot. Versions go up by one, expiries are notary's defaults from now.
+func (st *state) sign() (map[string][]byte, error) {
+	now := st.r.now()
+	files := map[string][]byte{}
+	switch {
+	case st.rootChanged:
+		root := *st.root
+		root.Version++
+		root.Expires = now.Add(rootExpiry)
+		rk := root.Roles[tuf.RoleRoot]
+		signers, err := st.signersFor(tuf.RoleRoot, rk.KeyIDs, root.Keys, rk.Threshold)
+		if err != nil {
+			return nil, err
+		}
+		if old := st.oldRoot; old != nil {
+			more, err := st.signersFor(tuf.RoleRoot, old.KeyIDs, root.Keys, old.Threshold)
+			if err != nil {
+				return nil, fmt.Errorf("the new root must be signed by the current root key too: %w", err)
+			}
+			for _, s := range more {
+				if !slices.Contains(signers, s) {
+					signers = append(signers, s)
+				}
+			}
+		}
+		b, err := signFile(tuf.RoleRoot, &root, signers)
+		if err != nil {
+			return nil, err
+		}
+		*st.root = root
+		files[tuf.RoleRoot], st.raw[tuf.RoleRoot] = b, b
+	case !st.published:
+		files[tuf.RoleRoot] = st.raw[tuf.RoleRoot]
+	}
+	for _, role := range slices.Sorted(maps.Keys(st.changed)) {
+		t := st.targets[role]
+		if st.removed[role] || t == nil {
+			continue
+		}
+		ids, pubs, threshold, ok := st.roleKeys(role)
+		if !ok {
+			return nil, fmt.Errorf("role %s does not exist in %s", role, st.r.gun)
+		}
+		signers, err := st.signersFor(role, ids, pubs, threshold)
+		if err != nil {
+			return nil, err
+		}
+		t.Type = "Targets"
+		t.Version++
+		t.Expires = now.Add(targetsExpiry)
+		b, err := signFile(role, t, signers)
+		if err != nil {
+			return nil, err
+		}
+		files[role], st.raw[role] = b, b
+	}
+	if !st.holds(tuf.RoleSnapshot) {
+		return files, nil
+	}
+	sn := &tuf.Snapshot{Common: tuf.Common{Type: "Snapshot"}, Meta: map[string]tuf.FileMeta{}}
+	if st.snapshot != nil {
+		sn.Version = st.snapshot.Version
+		maps.Copy(sn.Meta, st.snapshot.Meta)
+	}
+	for role := range st.removed {
+		delete(sn.Meta, role)
+	}
+	for _, role := range append([]string{tuf.RoleRoot, tuf.RoleTargets}, slices.Collect(maps.Keys(st.changed))...) {
+		if b, ok := st.raw[role]; ok && !st.removed[role] {
+			sn.Meta[role] = tuf.NewFileMeta(b)
+		}
+	}
+	sn.Version++
+	sn.Expires = now.Add(snapshotExpiry)
+	rk := st.root.Roles[tuf.RoleSnapshot]
+	signers, err := st.signersFor(tuf.RoleSnapshot, rk.KeyIDs, st.root.Keys, rk.Threshold)
+	if err != nil {
+		return nil, err
+	}
+	b, err := signFile(tuf.RoleSnapshot, sn, signers)
+	if err != nil {
+		return nil, err
+	}
+	files[tuf.RoleSnapshot] = b
+	return files, nil
+}
+
+func signFile(role string, meta tuf.Metadata, signers []*tuf.Signer) ([]byte, error) {
+	env, err := tuf.Sign(role, meta, signers...)
+	if err != nil {
+		return nil, err
+	}
+	return env.MarshalFile()
+}
