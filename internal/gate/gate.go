@@ -186,11 +186,7 @@ func refusedRole(r *repo.Repo, tag string) *policy.TrustProblem {
 		if role.Err == nil || !slices.ContainsFunc(role.Paths, func(p string) bool { return strings.HasPrefix(tag, p) }) && tag != "" {
 			continue
 		}
-		kind := policy.TrustInvalid
-		if errors.Is(role.Err, tuf.ErrExpired) {
-			kind = policy.TrustExpired
-		}
-		return &policy.TrustProblem{Kind: kind, Reason: role.Err.Error()}
+		return &policy.TrustProblem{Kind: problemKind(role.Err), Reason: role.Err.Error()}
 	}
 	return nil
 }
