@@ -48,7 +48,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits,
+			"start-servers": startServers, "push-image": pushImage},
 		Condition: func(cond string) (bool, error) {
 			if cond == "refbin" {
 				return haveRefBin(), nil

@@ -14,6 +14,7 @@ func (a *app) keyCommand() *cobra.Command {
 		a.keyExportCommand(),
 		a.keyPasswdCommand(),
 		a.keyRemoveCommand(),
+		a.keyRotateCommand(),
 	)
 	return cmd
 }

@@ -82,6 +82,11 @@ func (a *app) rootCommand() *cobra.Command {
 		a.listCommand(),
 		a.verifyCommand(),
 		a.policyCommand(),
+		a.initCommand(),
+		a.signCommand(),
+		a.revokeCommand(),
+		a.delegateCommand(),
+		a.fetchCommand(),
 	)
 	return root
 }

@@ -503,3 +503,25 @@ func (r *Repository) RotateKey(ctx context.Context, role string, serverManaged b
 	}
 	return pub, nil
 }
+
+// Delegation is a delegated role as `notary delegation list` shows it.
+type Delegation struct {
+	Role      string
+	Paths     []string
+	KeyIDs    []string // canonical IDs
+	Threshold int
+}
+
+// Delegations lists the delegations of a verified repository, depth-first.
+func Delegations(meta *tuf.Repository) []Delegation {
+	var out []Delegation
+	var walk func(*tuf.TargetsRole)
+	walk = func(tr *tuf.TargetsRole) {
+		for _, c := range tr.Children {
+			out = append(out, Delegation{Role: c.Name, Paths: c.Paths, KeyIDs: canonicalIDs(c.KeyIDs, c.Keys), Threshold: c.Threshold})
+			walk(c)
+		}
+	}
+	walk(meta.Targets)
+	return out
+}

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/bundle"
+	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/trust/client"
+	"github.com/trustctl/trustctl/internal/trust/store"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
+)
+
+func (a *app) delegateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delegate",
+		Short: "Manage the delegations (signers) of a repository",
+	}
+	cmd.AddCommand(a.delegateAddCommand(), a.delegateListCommand(), a.delegateRemoveCommand())
+	return cmd
+}
+
+func (a *app) delegateAddCommand() *cobra.Command {
+	var certs, bundles, paths []string
+	var allPaths, noReleases bool
+	cmd := &cobra.Command{
+		Use:   "add REPOSITORY NAME (--cert FILE | --bundle BUNDLE)...",
+		Short: "Delegate signing to keys, like docker trust signer add",
+		Long: "Delegate the role targets/NAME to the keys of certificates or public keys (--cert) and of client " +
+			"bundles (--bundle), and publish. A team role's keys also join targets/releases, as docker does " +
+			"(--no-releases skips that). Paths default to all.",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			gun, err := parseGUN(args[0])
+			if err != nil {
+				return err
+			}
+			role, err := delegationName(args[1])
+			if err != nil {
+				return err
+			}
+			if allPaths && len(paths) > 0 {
+				return errors.New("--paths and --all-paths exclude each other")
+			}
+			var keys []tuf.PublicKey
+			for _, f := range certs {
+				k, err := readDelegationKey(f)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			for _, b := range bundles {
+				bu, err := bundle.Open(b)
+				if err != nil {
+					return err
+				}
+				k, err := certKey(bu.Cert, b)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			if len(keys) == 0 {
+				return errors.New("give the delegate's keys with --cert or --bundle")
+			}
+			var ps []string
+			if len(paths) > 0 {
+				ps = paths
+			}
+			r, err := a.onlineRepo(gun, client.Options{})
+			if err != nil {
+				return err
+			}
+			releases := !noReleases && role != client.ReleasesRole
+			if err := r.AddDelegation(cmd.Context(), role, keys, ps, releases); err != nil {
+				return onlineError(fmt.Errorf("delegate %s of %s: %w", role, gun, err))
+			}
+			ids := make([]string, len(keys))
+			for i, k := range keys {
+				ids[i], _ = k.CanonicalID()
+			}
+			fmt.Fprintf(a.streams.Out, "Added %s to %s with keys %s\n", role, gun, strings.Join(ids, ", "))
+			if releases {
+				fmt.Fprintf(a.streams.Out, "Added the keys to %s\n", client.ReleasesRole)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&certs, "cert", nil, "PEM certificate or public key of a delegate (repeatable)")
+	f.StringSliceVar(&bundles, "bundle", nil, "MKE/UCP client bundle (zip or folder) of a delegate (repeatable)")
+	f.StringSliceVar(&paths, "paths", nil, "path prefixes the role may sign (default all)")
+	f.BoolVar(&allPaths, "all-paths", false, "the role may sign every tag (the default)")
+	f.BoolVar(&noReleases, "no-releases", false, "do not add the keys to targets/releases")
+	return cmd
+}
+
+// delegationName is a signer name (qa) or role (targets/qa); docker's rule for names
+// of direct delegations applies, and "releases" is accepted only as the release role.
+func delegationName(name string) (string, error) {
+	role, err := delegationRole(name)
+	if err != nil {
+		return "", err
+	}
+	if role == tuf.RoleTargets {
+		return "", errors.New("targets is not a delegation")
+	}
+	return role, nil
+}
+
+// maxKeyFile bounds a certificate or public key file.
+const maxKeyFile = 1 << 20
+
+// readDelegationKey reads a PEM certificate (a -x509 key, checked like notary does) or
+// public key.
+func readDelegationKey(file string) (tuf.PublicKey, error) {
+	data, err := store.ReadFileLimit(file, maxKeyFile)
+	if err != nil {
+		return tuf.PublicKey{}, fmt.Errorf("read key %s: %w", file, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return tuf.PublicKey{}, fmt.Errorf("%s: no PEM certificate or public key", file)
+	}
+	switch block.Type {
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
+		}
+		return certKey(cert, file)
+	case "PUBLIC KEY":
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
+		}
+		k, err := tuf.PublicKeyFromCrypto(pub)
+		if err == nil {
+			_, err = k.CryptoPublicKey()
+		}
+		if err != nil {
+			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
+		}
+		return k, nil
+	}
+	return tuf.PublicKey{}, fmt.Errorf("%s: PEM %q, want CERTIFICATE or PUBLIC KEY", file, block.Type)
+}
+
+// certKey makes the delegation key of a certificate, which must be valid now, not
+// SHA-1 signed, with a supported key (notary's rules).
+func certKey(cert *x509.Certificate, source string) (tuf.PublicKey, error) {
+	now := time.Now()
+	switch {
+	case now.Before(cert.NotBefore) || now.After(cert.NotAfter):
+		return tuf.PublicKey{}, fmt.Errorf("%s: certificate not valid now (%s to %s)", source,
+			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339))
+	case cert.SignatureAlgorithm == x509.SHA1WithRSA || cert.SignatureAlgorithm == x509.ECDSAWithSHA1:
+		return tuf.PublicKey{}, fmt.Errorf("%s: certificate signed with SHA-1", source)
+	}
+	k, err := tuf.PublicKeyFromCertificate(cert)
+	if err == nil {
+		_, err = k.CryptoPublicKey()
+	}
+	if err != nil {
+		return tuf.PublicKey{}, fmt.Errorf("%s: %w", source, err)
+	}
+	return k, nil
+}
+
+func (a *app) delegateListCommand() *cobra.Command {
+	var now string
+	var offline bool
+	cmd := &cobra.Command{
+		Use:   "list REPOSITORY",
+		Short: "List the delegations of a repository, like notary delegation list",
+		Long:  "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			gun, err := parseGUN(args[0])
+			if err != nil {
+				return err
+			}
+			at, err := parseNow(now)
+			if err != nil {
+				return err
+			}
+			var meta *tuf.Repository
+			if offline {
+				flags := readFlags{now: now}
+				opts, err := flags.options()
+				if err != nil {
+					return err
+				}
+				r, err := a.openRepo(gun, opts)
+				if err != nil {
+					return err
+				}
+				meta = r.Metadata()
+			} else {
+				r, err := a.onlineRepo(gun, client.Options{Now: at})
+				if err != nil {
+					return err
+				}
+				if meta, err = r.Fetch(cmd.Context()); err != nil {
+					return onlineError(fmt.Errorf("list delegations of %s: %w", gun, err))
+				}
+			}
+			return a.printDelegations(client.Delegations(meta))
+		},
+	}
+	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
+	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only")
+	return cmd
+}
+
+func (a *app) printDelegations(ds []client.Delegation) error {
+	if a.jsonOutput() {
+		type delegationJSON struct {
+			Role      string   `json:"role"`
+			Paths     []string `json:"paths"`
+			KeyIDs    []string `json:"keyIds"`
+			Threshold int      `json:"threshold"`
+		}
+		out := make([]delegationJSON, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, delegationJSON{d.Role, d.Paths, d.KeyIDs, d.Threshold})
+		}
+		return writeJSON(a.streams.Out, out)
+	}
+	rows := make([][]string, 0, len(ds))
+	for _, d := range ds {
+		paths := make([]string, len(d.Paths))
+		for i, p := range d.Paths {
+			paths[i] = strconv.Quote(p)
+			if p == "" {
+				paths[i] += " <all paths>"
+			}
+		}
+		rows = append(rows, []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, ","), strconv.Itoa(d.Threshold)})
+	}
+	return report.Table(a.streams.Out, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"}, rows)
+}
+
+func (a *app) delegateRemoveCommand() *cobra.Command {
+	var keyIDs []string
+	cmd := &cobra.Command{
+		Use:   "remove REPOSITORY NAME [--key ID...]",
+		Short: "Delete a delegation, or remove keys from it",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			gun, err := parseGUN(args[0])
+			if err != nil {
+				return err
+			}
+			role, err := delegationName(args[1])
+			if err != nil {
+				return err
+			}
+			r, err := a.onlineRepo(gun, client.Options{})
+			if err != nil {
+				return err
+			}
+			if err := r.RemoveDelegation(cmd.Context(), role, keyIDs); err != nil {
+				return onlineError(fmt.Errorf("remove %s of %s: %w", role, gun, err))
+			}
+			if len(keyIDs) > 0 {
+				fmt.Fprintf(a.streams.Out, "Removed keys %s from %s of %s\n", strings.Join(keyIDs, ", "), role, gun)
+			} else {
+				fmt.Fprintf(a.streams.Out, "Removed %s from %s\n", role, gun)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&keyIDs, "key", nil, "remove only this key (canonical ID, as delegate list shows)")
+	return cmd
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/stack"
+	"github.com/trustctl/trustctl/internal/trust/client"
+)
+
+func (a *app) fetchCommand() *cobra.Command {
+	var now string
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "fetch [REPOSITORY...] [-f STACKFILE...]",
+		Short: "Download and verify trust data into the trust dir for offline verify",
+		Long: "Download the trust data of repositories (or of every image of compose/stack files) from the " +
+			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
+			"root rotations) and write it into the trust dir, only once everything verified.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			at, err := parseNow(now)
+			if err != nil {
+				return err
+			}
+			var guns []string
+			for _, arg := range args {
+				ref, err := parseImageRef(arg)
+				if err != nil {
+					return err
+				}
+				guns = append(guns, ref.gun)
+			}
+			if len(files) > 0 {
+				uses, err := stack.Load(cmd.Context(), files, stack.Options{})
+				if err != nil {
+					return err
+				}
+				guns = append(guns, stack.Repositories(uses)...)
+			}
+			if len(guns) == 0 {
+				return errors.New("give repositories or -f STACKFILE")
+			}
+			var errs []error
+			seen := map[string]bool{}
+			for _, gun := range guns {
+				if seen[gun] {
+					continue
+				}
+				seen[gun] = true
+				r, err := a.onlineRepo(gun, client.Options{Now: at})
+				if err != nil {
+					return err
+				}
+				meta, err := r.Fetch(cmd.Context())
+				if err != nil {
+					errs = append(errs, onlineError(fmt.Errorf("fetch %s: %w", gun, err)))
+					continue
+				}
+				for _, bad := range meta.Invalid {
+					a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+				}
+				fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
+					gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
+					meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
+	cmd.Flags().StringSliceVarP(&files, "file", "f", nil, "compose or stack file whose images' repositories are fetched")
+	return cmd
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/trust/client"
+)
+
+func (a *app) initCommand() *cobra.Command {
+	var localSnapshot bool
+	cmd := &cobra.Command{
+		Use:   "init REPOSITORY",
+		Short: "Create a repository's trust data on the notary server",
+		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key " +
+			"(reused across repositories, like docker) or a new one, a new targets key, the timestamp key and, " +
+			"unless --local-snapshot, the snapshot key on the server.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			gun, err := parseGUN(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := a.onlineRepo(gun, client.Options{})
+			if err != nil {
+				return err
+			}
+			k, err := r.Init(cmd.Context(), client.InitOptions{LocalSnapshot: localSnapshot})
+			if err != nil {
+				return onlineError(fmt.Errorf("init %s: %w", gun, err))
+			}
+			out := a.streams.Out
+			fmt.Fprintf(out, "Initialized %s\n", gun)
+			fmt.Fprintf(out, "Root key:      %s (certificate %s)\n", k.Root, k.RootCert)
+			fmt.Fprintf(out, "Targets key:   %s\n", k.Targets)
+			if k.SnapshotOnServer {
+				fmt.Fprintf(out, "Snapshot key:  %s (on the server)\n", k.Snapshot)
+			} else {
+				fmt.Fprintf(out, "Snapshot key:  %s\n", k.Snapshot)
+			}
+			fmt.Fprintf(out, "Timestamp key: %s (on the server)\n", k.Timestamp)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&localSnapshot, "local-snapshot", false, "keep the snapshot key in the trust dir (like notary init) instead of the server")
+	return cmd
+}
