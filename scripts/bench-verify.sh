@@ -35,7 +35,6 @@ notary_once() {
     "$REFBIN/notary" -d "$work/data/trust" -s https://127.0.0.1:1 list "$gun"
   done
 }
-"$REFBIN/notary" -d "$work/data/trust" -s https://127.0.0.1:1 list "$(echo "$guns" | head -1)" | head -3 >&2
 notary_ms=$(for _ in $(seq "$RUNS"); do timed notary_once; done | best)
 
 echo "trustctl verify (200 images, 200 repositories): ${verify_ms} ms (best of $RUNS), peak RSS ${peak_kb} KB"
