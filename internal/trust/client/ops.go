@@ -348,13 +348,13 @@ func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.
 		paths = []string{""}
 	}
 	return r.change(ctx, func(st *state) error {
-		if err := st.delegate(role, keys, paths); err != nil {
-			return err
-		}
+		// releases first: a new releases role is then listed before the team role.
 		if releases && role != ReleasesRole && path.Dir(role) == tuf.RoleTargets {
-			return st.delegate(ReleasesRole, keys, []string{""})
+			if err := st.delegate(ReleasesRole, keys, []string{""}); err != nil {
+				return err
+			}
 		}
-		return nil
+		return st.delegate(role, keys, paths)
 	})
 }
 
