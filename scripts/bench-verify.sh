@@ -25,8 +25,11 @@ timed() {
 best() { sort -n | head -1; }
 
 verify_ms=$(for _ in $(seq "$RUNS"); do timed "$work/trustctl" verify "$work/data/stack.yml" --policy "$work/data/policy.yml" -d "$work/data/trust"; done | best)
-peak_kb=$( { /usr/bin/time -f '%M' "$work/trustctl" verify "$work/data/stack.yml" --policy "$work/data/policy.yml" -d "$work/data/trust" >/dev/null 2>/dev/null; } 2>&1 || true)
-[ -x /usr/bin/time ] || peak_kb="n/a"
+peak_kb=n/a
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f '%M' -o "$work/rss" "$work/trustctl" verify "$work/data/stack.yml" --policy "$work/data/policy.yml" -d "$work/data/trust" >/dev/null 2>&1 || true
+  peak_kb=$(tail -1 "$work/rss")
+fi
 
 # notary, offline (an unreachable server makes it read the cache), one `list` per image
 guns=$(sed -n 's/^    image: \(.*\):[^:]*$/\1/p' "$work/data/stack.yml")
