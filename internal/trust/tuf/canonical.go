@@ -22,8 +22,18 @@ var negativeZero = regexp.MustCompile(`-0([^0-9.eE]|$)`)
 // Numbers go through float64 like notary's decoder does, so `1e2` becomes `100`;
 // fractions and numbers beyond int64 are refused (notary cannot encode them).
 func CanonicalJSON(raw []byte) ([]byte, error) {
-	// Fast path, one decoding instead of two: with integer literals only, cjson's own
-	// output is notary's. -0 is the one integer literal notary writes differently.
+	if out, ok := appendCanonicalFast(nil, raw); ok {
+		return out, nil
+	}
+	return canonicalSlow(raw)
+}
+
+// canonicalSlow decodes raw and encodes it with cjson, the reference the fast path is
+// tested against; it decides every input the fast path is not sure about.
+func canonicalSlow(raw []byte) ([]byte, error) {
+	// One decoding instead of two: with integer literals only, cjson's own output is
+	// notary's. -0 is one integer literal notary writes differently; integers beyond
+	// 2^53, which notary rounds through float64 and cjson keeps, are another.
 	if !negativeZero.Match(raw) {
 		if out, err := cjson.EncodeCanonical(json.RawMessage(raw)); err == nil {
 			return out, nil

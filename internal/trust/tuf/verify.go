@@ -272,23 +272,40 @@ func subset(keys map[string]PublicKey, ids []string) map[string]PublicKey {
 // verifyFile parses a metadata file into out and checks its signatures against keys,
 // then its structure with check.
 func verifyFile(data []byte, keys keySet, out Metadata, check func() error) ([]string, error) {
-	env, err := ParseEnvelope(data)
-	if err != nil {
-		return nil, err
+	buf := canonicalBufs.Get().(*[]byte)
+	defer canonicalBufs.Put(buf)
+	// Files as notary writes them are parsed and canonicalised in one pass; the others
+	// take the general parser, then the fast or the slow canonical form.
+	env, canonical, fast := parseEnvelopeFast((*buf)[:0], data)
+	var err error
+	if !fast {
+		if env, err = ParseEnvelope(data); err != nil {
+			return nil, err
+		}
+		canonical, fast = appendCanonicalFast((*buf)[:0], env.Signed)
 	}
-	canonical, err := CanonicalJSON(env.Signed)
-	if err != nil {
+	if fast {
+		*buf = canonical
+	} else if canonical, err = canonicalSlow(env.Signed); err != nil {
 		return nil, reasonf(ErrMalformed, "canonical form: %v", err)
 	}
 	signers, err := verifySignatures(env.Signatures, canonical, keys.Keys, keys.Threshold)
 	if err != nil {
 		return nil, err
 	}
-	if err := decodeSigned(env, out); err != nil {
-		return nil, err
+	// A targets file is decoded from the bytes the signatures cover when the fast path
+	// made them; other files, and targets files it cannot decode, from the file's.
+	if t, ok := out.(*Targets); !fast || !ok || !decodeTargetsCanonical(canonical, t) {
+		if err := decodeSigned(env, out); err != nil {
+			return nil, err
+		}
 	}
 	return signers, check()
 }
+
+// canonicalBufs holds the buffers canonical forms are built in: they are needed only
+// while the signatures are checked, and a large targets file's is 100s of KiB.
+var canonicalBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // fresh checks expiry at now and the version floor. With AllowExpired an expired file
 // is recorded instead of refused.
