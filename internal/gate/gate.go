@@ -35,8 +35,8 @@ type Options struct {
 }
 
 // Run loads the files, verifies each repository once (in parallel), and evaluates every
-// image use. The error is for bad input only (stack files); trust data problems are
-// decisions.
+// image use, in the order of the uses. The error is for bad input only (stack files);
+// trust data problems are decisions.
 func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	now := opts.Now
 	if now.IsZero() {
@@ -46,19 +46,36 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	repos := verifyRepositories(ctx, opts, stack.Repositories(uses), now)
-	decisions := make([]policy.Decision, 0, len(uses))
-	for _, use := range uses {
-		src := policy.Source{Service: use.Service, File: use.File, Line: use.Line}
+	decisions := make([]policy.Decision, len(uses))
+	byRepo := make(map[string][]int) // use indexes per repository
+	for i, use := range uses {
 		if use.BuildOnly {
-			decisions = append(decisions, policy.Decision{Source: src, Result: policy.Warn,
-				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly})
+			decisions[i] = policy.Decision{Source: source(use), Result: policy.Warn,
+				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly}
 			continue
 		}
-		facts := factsFor(use, src, repos[use.Named.Name()])
-		decisions = append(decisions, opts.Policy.Evaluate(facts, now))
+		byRepo[use.Named.Name()] = append(byRepo[use.Named.Name()], i)
 	}
+	// Each repository is verified once and its uses decided right away, so only as many
+	// verified repositories as there are workers are held in memory.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for gun, idx := range byRepo {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v := verifyRepository(ctx, opts, gun, now)
+			for _, i := range idx {
+				decisions[i] = opts.Policy.Evaluate(factsFor(uses[i], source(uses[i]), v), now)
+			}
+		})
+	}
+	wg.Wait()
 	return decisions, nil
+}
+
+func source(use stack.ImageUse) policy.Source {
+	return policy.Source{Service: use.Service, File: use.File, Line: use.Line}
 }
 
 // Explanation is how the policy decided about one image, with the trust facts it saw.
@@ -77,9 +94,8 @@ func Explain(ctx context.Context, opts Options, image string) (Explanation, erro
 	if err != nil {
 		return Explanation{}, fmt.Errorf("image %q: %w", image, err)
 	}
-	use := stack.ImageUse{Image: image, Named: named}
 	v := verifyRepository(ctx, opts, named.Name(), now)
-	facts := factsFor(use, policy.Source{}, v)
+	facts := factsFor(stack.ImageUse{Image: image, Named: named}, policy.Source{}, v)
 	return Explanation{Explanation: opts.Policy.Explain(facts, now), Facts: facts}, nil
 }
 
@@ -87,28 +103,6 @@ func Explain(ctx context.Context, opts Options, image string) (Explanation, erro
 type verified struct {
 	repo    *repo.Repo
 	problem *policy.TrustProblem
-}
-
-// verifyRepositories opens each repository once, as many at a time as there are CPUs.
-func verifyRepositories(ctx context.Context, opts Options, guns []string, now time.Time) map[string]verified {
-	out := make(map[string]verified, len(guns))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for _, gun := range guns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			v := verifyRepository(ctx, opts, gun, now)
-			mu.Lock()
-			out[gun] = v
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
 }
 
 func verifyRepository(ctx context.Context, opts Options, gun string, now time.Time) verified {
