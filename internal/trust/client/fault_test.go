@@ -309,4 +309,3 @@ func TestLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
