@@ -309,3 +309,29 @@ func TestLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInitResumes: an init whose publish failed is published by the next init, with the
+// same keys.
+func TestInitResumes(t *testing.T) {
+	e := newEnv(t)
+	p := newProxy(t, e)
+	gun := "127.0.0.1:5000/dev/resume"
+	dir := t.TempDir()
+	r := e.repoVia(t, p.URL, dir, gun, 5*time.Second, passphrases)
+	p.set(on(http.MethodPost, "/_trust/tuf/", status(503, "maintenance")))
+	first, err := r.Init(ctx(t), client.InitOptions{})
+	if !errors.Is(err, server.ErrServerUnavailable) {
+		t.Fatalf("init through a failing server: %v", err)
+	}
+	p.set(nil)
+	again, err := r.Init(ctx(t), client.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Fatalf("keys changed: %+v, then %+v", first, again)
+	}
+	if _, err := r.Sign(ctx(t), []client.Target{{Name: "1.0", Digest: digest1, Size: 1}}, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -36,6 +37,7 @@ type Keys struct {
 // across repositories like docker does) or a new one with a certificate for the GUN, a
 // new targets key, the snapshot key on the server or in the trust dir, and the server's
 // timestamp key; root, targets (and snapshot) version 1 are cached, then published.
+// When that publish failed, Init again publishes what was cached.
 func (r *Repository) Init(ctx context.Context, opts InitOptions) (Keys, error) {
 	var out Keys
 	err := r.locked(func() error {
@@ -46,21 +48,52 @@ func (r *Repository) Init(ctx context.Context, opts InitOptions) (Keys, error) {
 		if !errors.Is(err, server.ErrNotFound) {
 			return err
 		}
+		mdir, err := r.dir.MetadataDir(r.gun)
+		if err != nil {
+			return err
+		}
+		// An init whose publish failed left root and targets but never a timestamp:
+		// publish those rather than make new keys.
+		cache := cacheDir(mdir)
+		if _, err := cache.Read(tuf.RoleTimestamp, tuf.MaxTimestampSize); errors.Is(err, fs.ErrNotExist) {
+			var root tuf.Root
+			if b, err := cache.Read(tuf.RoleRoot, tuf.MaxRootSize); err == nil && peek(b, &root) {
+				out = keysOf(&root)
+				_, err := cache.Read(tuf.RoleSnapshot, tuf.MaxRootSize)
+				out.SnapshotOnServer = errors.Is(err, fs.ErrNotExist)
+				return nil
+			}
+		}
 		files, keys, err := r.initFiles(ctx, opts)
 		if err != nil {
 			return err
 		}
 		out = keys
-		mdir, err := r.dir.MetadataDir(r.gun)
-		if err != nil {
-			return err
-		}
 		return writeCache(mdir, files, true)
 	})
 	if err != nil {
 		return Keys{}, err
 	}
 	return out, r.change(ctx, func(*state) error { return nil })
+}
+
+// keysOf describes the keys of a root made by init.
+func keysOf(root *tuf.Root) Keys {
+	first := func(role string) tuf.PublicKey {
+		ids := root.Roles[role].KeyIDs
+		if len(ids) == 0 {
+			return tuf.PublicKey{}
+		}
+		return root.Keys[ids[0]]
+	}
+	var k Keys
+	rootKey := first(tuf.RoleRoot)
+	k.Root, _ = rootKey.CanonicalID()
+	k.RootCert = rootKey.ID()
+	k.Targets = first(tuf.RoleTargets).ID()
+	k.Snapshot = first(tuf.RoleSnapshot).ID()
+	k.Timestamp = first(tuf.RoleTimestamp).ID()
+	return k
 }
 
 func (r *Repository) initFiles(ctx context.Context, opts InitOptions) (map[string][]byte, Keys, error) {
