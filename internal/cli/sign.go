@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -71,15 +70,15 @@ func (a *app) signCommand() *cobra.Command {
 				return errors.New("--digest and --size go together")
 			}
 			for _, gun := range guns {
+				creds, err := a.credentials(gun)
+				if err != nil {
+					return err
+				}
+				reg := client.Registry{Credentials: creds}
 				targets := make([]client.Target, 0, len(tags[gun]))
 				for _, tag := range tags[gun] {
 					t := client.Target{Name: tag, Digest: digest, Size: size}
 					if digest == "" {
-						creds, err := a.credentials(gun)
-						if err != nil {
-							return err
-						}
-						reg := client.Registry{Credentials: creds, Client: http.DefaultClient}
 						if t, err = reg.Resolve(cmd.Context(), gun, tag); err != nil {
 							return err
 						}

@@ -319,12 +319,17 @@ func (st *state) setRootRole(role string, pubs ...tuf.PublicKey) {
 		ids = append(ids, p.ID())
 	}
 	st.root.Roles[role] = tuf.RoleKeys{KeyIDs: ids, Threshold: 1}
-	if role != tuf.RoleRoot {
-		for _, id := range old.KeyIDs {
-			if !slices.ContainsFunc(slices.Collect(maps.Values(st.root.Roles)), func(rk tuf.RoleKeys) bool { return slices.Contains(rk.KeyIDs, id) }) {
-				delete(st.root.Keys, id)
-			}
+	st.rootChanged = true
+	if role == tuf.RoleRoot {
+		return
+	}
+	for _, id := range old.KeyIDs {
+		used := false
+		for _, rk := range st.root.Roles {
+			used = used || slices.Contains(rk.KeyIDs, id)
+		}
+		if !used {
+			delete(st.root.Keys, id)
 		}
 	}
-	st.rootChanged = true
 }
