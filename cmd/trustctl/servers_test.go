@@ -40,7 +40,8 @@ func (s scriptTB) TempDir() string {
 var registries sync.Map
 
 // startServers starts notary-server-fixed + notary-signer (TLS) and a registry, and
-// sets SERVER (https URL), CA (its CA file) and REGISTRY (host:port).
+// sets SERVER (https URL), SERVER_HOST (its host:port), CA (its CA file) and REGISTRY
+// (host:port).
 func startServers(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: start-servers")
@@ -53,6 +54,7 @@ func startServers(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("SERVER", srv.URL)
 	ts.Setenv("CA", srv.CAFile)
 	ts.Setenv("SERVER_DIR", srv.Dir)
+	ts.Setenv("SERVER_HOST", strings.TrimPrefix(srv.URL, "https://"))
 	ts.Setenv("REGISTRY", reg.Host)
 }
 

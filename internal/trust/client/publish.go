@@ -41,12 +41,21 @@ func (r *Repository) change(ctx context.Context, f func(*state) error) error {
 }
 
 // sign signs everything that changed, as notary's publish does (SPEC 7.2): the root
-// when its keys changed (by the old and the new root keys), every changed targets
+// when its keys changed (by the old and the new root keys) or it expires within six
+// months, every changed targets
 // file, and the snapshot when the trust dir holds its key; otherwise the server makes
 // the snapshot. Versions go up by one, expiries are notary's defaults from now.
 func (st *state) sign() (map[string][]byte, error) {
 	now := st.r.now()
 	files := map[string][]byte{}
+	// Like notary, renew a root about to expire whenever publishing anyway.
+	if st.published && !st.rootChanged && st.root.Expires.Before(now.Add(rootRenewWithin)) {
+		if st.holds(tuf.RoleRoot) {
+			st.rootChanged = true
+		} else {
+			st.r.log.Warn("the root expires soon and the trust dir has no root key to renew it", "repository", st.r.gun, "expires", st.root.Expires)
+		}
+	}
 	switch {
 	case st.rootChanged:
 		root := *st.root
