@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -490,34 +489,12 @@ func (r *Repository) RotateKey(ctx context.Context, role string, serverManaged b
 	var pub tuf.PublicKey
 	var oldLocal []string
 	err := r.change(ctx, func(st *state) error {
-		var err error
-		switch {
-		case serverManaged:
-			if role == tuf.RoleSnapshot {
-				rk := st.root.Roles[tuf.RoleSnapshot]
-				for _, id := range rk.KeyIDs {
-					if cid, err := st.root.Keys[id].CanonicalID(); err == nil && st.held[cid].ID != "" {
-						oldLocal = append(oldLocal, cid)
-					}
-				}
-			}
-			pub, err = r.remote.RotateKey(ctx, role)
-		case role == tuf.RoleRoot:
-			var info keys.Info
-			if info, _, err = r.keys.Generate(tuf.RoleRoot, ""); err == nil {
-				var s *tuf.Signer
-				if s, err = r.newRootSigner(info.ID, r.now()); err == nil {
-					pub = s.PublicKey()
-					st.held[info.ID] = info
-				}
-			}
-		default:
-			var info keys.Info
-			if info, pub, err = r.keys.Generate(role, r.gun); err == nil {
-				st.held[info.ID] = info
-			}
+		if serverManaged && role == tuf.RoleSnapshot {
+			rk := st.root.Roles[tuf.RoleSnapshot]
+			oldLocal = slices.DeleteFunc(canonicalIDs(rk.KeyIDs, st.root.Keys), func(id string) bool { return st.held[id].ID == "" })
 		}
-		if err != nil {
+		var err error
+		if pub, err = r.newKey(ctx, st, role, serverManaged); err != nil {
 			return fmt.Errorf("new %s key for %s: %w", role, r.gun, err)
 		}
 		st.setRootRole(role, pub)
@@ -535,6 +512,27 @@ func (r *Repository) RotateKey(ctx context.Context, role string, serverManaged b
 		}
 	}
 	return pub, nil
+}
+
+// newKey makes the new key of a rotation: on the server, or in the trust dir (for
+// root with a certificate for the GUN).
+func (r *Repository) newKey(ctx context.Context, st *state, role string, serverManaged bool) (tuf.PublicKey, error) {
+	if serverManaged {
+		return r.remote.RotateKey(ctx, role)
+	}
+	info, pub, err := r.keys.Generate(role, r.gun)
+	if err != nil {
+		return tuf.PublicKey{}, err
+	}
+	st.held[info.ID] = info
+	if role != tuf.RoleRoot {
+		return pub, nil
+	}
+	s, err := r.newRootSigner(info.ID, r.now())
+	if err != nil {
+		return tuf.PublicKey{}, err
+	}
+	return s.PublicKey(), nil
 }
 
 // Delegation is a delegated role as `notary delegation list` shows it.
