@@ -11,16 +11,17 @@ import (
 )
 
 func (a *app) fetchCommand() *cobra.Command {
-	var now string
+	var flags readFlags
 	var files []string
 	cmd := &cobra.Command{
 		Use:   "fetch [REPOSITORY...] [-f STACKFILE...]",
 		Short: "Download and verify trust data into the trust dir for offline verify",
 		Long: "Download the trust data of repositories (or of every image of compose/stack files) from the " +
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
-			"root rotations) and write it into the trust dir, only once everything verified.",
+			"root rotations) and write it into the trust dir, only once everything verified. --root-key and " +
+			"--root-ca pin the root instead of trusting the first one seen.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			at, err := parseNow(now)
+			opts, err := flags.options()
 			if err != nil {
 				return err
 			}
@@ -49,7 +50,7 @@ func (a *app) fetchCommand() *cobra.Command {
 					continue
 				}
 				seen[gun] = true
-				r, err := a.onlineRepo(gun, client.Options{Now: at})
+				r, err := a.onlineRepo(gun, client.Options{Now: opts.Now, Pin: opts.Pin})
 				if err != nil {
 					return err
 				}
@@ -68,7 +69,7 @@ func (a *app) fetchCommand() *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
+	flags.register(cmd)
 	cmd.Flags().StringSliceVarP(&files, "file", "f", nil, "compose or stack file whose images' repositories are fetched")
 	return cmd
 }
