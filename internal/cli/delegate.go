@@ -71,16 +71,12 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			if len(keys) == 0 {
 				return errors.New("give the delegate's keys with --cert or --bundle")
 			}
-			var ps []string
-			if len(paths) > 0 {
-				ps = paths
-			}
 			r, err := a.onlineRepo(gun, client.Options{})
 			if err != nil {
 				return err
 			}
 			releases := !noReleases && role != client.ReleasesRole
-			if err := r.AddDelegation(cmd.Context(), role, keys, ps, releases); err != nil {
+			if err := r.AddDelegation(cmd.Context(), role, keys, paths, releases); err != nil {
 				return onlineError(fmt.Errorf("delegate %s of %s: %w", role, gun, err))
 			}
 			ids := make([]string, len(keys))
