@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/testenv"
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/server"
@@ -333,5 +334,51 @@ func TestInitResumes(t *testing.T) {
 	}
 	if _, err := r.Sign(ctx(t), []client.Target{{Name: "1.0", Digest: digest1, Size: 1}}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentPublish: two clients with the same keys sign at the same time; the one
+// the server refuses as not newer signs again on top of the other's publish.
+func TestConcurrentPublish(t *testing.T) {
+	e := newEnv(t)
+	p := newProxy(t, e)
+	gun := "127.0.0.1:5000/dev/race"
+	first := t.TempDir()
+	if _, err := e.repo(first, gun).Init(ctx(t), client.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	second := testenv.CopyDir(t, first)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.set(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		once.Do(func() {
+			close(arrived)
+			<-release
+		})
+		next.ServeHTTP(w, r)
+		return true
+	})
+	done := make(chan error)
+	go func() {
+		_, err := e.repoVia(t, p.URL, first, gun, time.Minute, passphrases).Sign(ctx(t), []client.Target{{Name: "a", Digest: digest1, Size: 1}}, nil)
+		done <- err
+	}()
+	<-arrived
+	if _, err := e.repo(second, gun).Sign(ctx(t), []client.Target{{Name: "b", Digest: digest1, Size: 2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	meta, err := e.repo(t.TempDir(), gun).Fetch(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := meta.Targets.Signed.Targets; len(got) != 2 {
+		t.Fatalf("targets %v, want a and b", got)
 	}
 }

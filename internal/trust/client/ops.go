@@ -73,7 +73,7 @@ func (r *Repository) Init(ctx context.Context, opts InitOptions) (Keys, error) {
 	if err != nil {
 		return Keys{}, err
 	}
-	return out, r.change(ctx, func(*state) error { return nil })
+	return out, r.change(ctx, false, func(*state) error { return nil })
 }
 
 // keysOf describes the keys of a root made by init.
@@ -243,7 +243,7 @@ func (r *Repository) Sign(ctx context.Context, targets []Target, roles []string)
 		}
 	}
 	out := map[string][]string{}
-	err := r.change(ctx, func(st *state) error {
+	err := r.change(ctx, true, func(st *state) error {
 		for i, t := range targets {
 			into, err := st.signingRoles(t.Name, roles, false)
 			if err != nil {
@@ -268,7 +268,7 @@ func (r *Repository) Sign(ctx context.Context, targets []Target, roles []string)
 // are no delegations. It returns the roles each target was removed from.
 func (r *Repository) Revoke(ctx context.Context, names []string, roles []string) (map[string][]string, error) {
 	out := map[string][]string{}
-	err := r.change(ctx, func(st *state) error {
+	err := r.change(ctx, true, func(st *state) error {
 		for _, name := range names {
 			from, err := st.signingRoles(name, roles, true)
 			if err != nil {
@@ -379,7 +379,7 @@ func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.
 	if paths == nil {
 		paths = []string{""}
 	}
-	return r.change(ctx, func(st *state) error {
+	return r.change(ctx, true, func(st *state) error {
 		// releases first: a new releases role is then listed before the team role.
 		if releases && role != ReleasesRole && path.Dir(role) == tuf.RoleTargets {
 			if err := st.delegate(ReleasesRole, keys, []string{""}); err != nil {
@@ -429,7 +429,7 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 // RemoveDelegation deletes role with its subtree or, with keyIDs (canonical or TUF
 // IDs), only those keys from it.
 func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs []string) error {
-	return r.change(ctx, func(st *state) error {
+	return r.change(ctx, true, func(st *state) error {
 		d, ok := st.delegation(role)
 		if !ok {
 			return fmt.Errorf("role %s does not exist in %s", role, st.r.gun)
@@ -488,7 +488,7 @@ func (r *Repository) RotateKey(ctx context.Context, role string, serverManaged b
 	}
 	var pub tuf.PublicKey
 	var oldLocal []string
-	err := r.change(ctx, func(st *state) error {
+	err := r.change(ctx, false, func(st *state) error {
 		if serverManaged && role == tuf.RoleSnapshot {
 			rk := st.root.Roles[tuf.RoleSnapshot]
 			oldLocal = slices.DeleteFunc(canonicalIDs(rk.KeyIDs, st.root.Keys), func(id string) bool { return st.held[id].ID == "" })

@@ -2,42 +2,64 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
+	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
+// conflictRetries bounds how often a change is redone on top of what another client
+// published in the meantime.
+const conflictRetries = 2
+
 // change runs f on the repository as it is on the server (or as init left it), then
-// signs and publishes what f changed in one request and refreshes the cache.
-func (r *Repository) change(ctx context.Context, f func(*state) error) error {
+// signs and publishes what f changed in one request and refreshes the cache. With
+// redo, a publish the server refuses as not newer (another client published first) is
+// redone: f runs again on the new state. Only changes that mean the same on any state
+// (adding a tag, a key) may be redone.
+func (r *Repository) change(ctx context.Context, redo bool, f func(*state) error) error {
 	return r.locked(func() error {
-		st, _, err := r.load(ctx)
-		if err != nil {
-			return err
+		signers := map[string]*tuf.Signer{} // keys are decrypted once, whatever the attempts
+		for attempt := 0; ; attempt++ {
+			err := r.publish(ctx, signers, f)
+			var se *server.Error
+			if !redo || attempt == conflictRetries || !errors.As(err, &se) || se.Code != "VERSION" {
+				return err
+			}
+			r.log.Info("another client published first; applying the change again on top", "repository", r.gun)
 		}
-		if err := f(st); err != nil {
-			return err
-		}
-		files, err := st.sign()
-		if err != nil {
-			return err
-		}
-		if err := r.remote.Publish(ctx, files); err != nil {
-			return err
-		}
-		// The server made a new timestamp (and maybe snapshot): read it back so that
-		// the cache serves offline reads. The publish stands if this fails.
-		fresh, err := r.update(ctx)
-		if err == nil {
-			err = r.save(fresh)
-		}
-		if err != nil {
-			r.log.Warn("published, but the trust dir's cache was not refreshed; run trustctl fetch", "repository", r.gun, "error", err)
-		}
-		return nil
 	})
+}
+
+func (r *Repository) publish(ctx context.Context, signers map[string]*tuf.Signer, f func(*state) error) error {
+	st, _, err := r.load(ctx)
+	if err != nil {
+		return err
+	}
+	st.signers = signers
+	if err := f(st); err != nil {
+		return err
+	}
+	files, err := st.sign()
+	if err != nil {
+		return err
+	}
+	if err := r.remote.Publish(ctx, files); err != nil {
+		return err
+	}
+	// The server made a new timestamp (and maybe snapshot): read it back so that the
+	// cache serves offline reads. The publish stands if this fails.
+	fresh, err := r.update(ctx)
+	if err == nil {
+		err = r.save(fresh)
+	}
+	if err != nil {
+		r.log.Warn("published, but the trust dir's cache was not refreshed; run trustctl fetch", "repository", r.gun, "error", err)
+	}
+	return nil
 }
 
 // sign signs everything that changed, as notary's publish does (SPEC 7.2): the root
