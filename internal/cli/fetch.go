@@ -3,12 +3,18 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/client"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
+
+// fetchParallel bounds the repositories fetched at once.
+const fetchParallel = 8
 
 func (a *app) fetchCommand() *cobra.Command {
 	var flags readFlags
@@ -43,20 +49,31 @@ func (a *app) fetchCommand() *cobra.Command {
 			if len(guns) == 0 {
 				return errors.New("give repositories or -f STACKFILE")
 			}
-			var errs []error
-			seen := map[string]bool{}
-			for _, gun := range guns {
-				if seen[gun] {
-					continue
-				}
-				seen[gun] = true
-				r, err := a.onlineRepo(gun, client.Options{Now: opts.Now, Pin: opts.Pin})
-				if err != nil {
+			slices.Sort(guns)
+			guns = slices.Compact(guns)
+			repos := make([]*client.Repository, len(guns))
+			for i, gun := range guns {
+				if repos[i], err = a.onlineRepo(gun, client.Options{Now: opts.Now, Pin: opts.Pin}); err != nil {
 					return err
 				}
-				meta, err := r.Fetch(cmd.Context())
-				if err != nil {
-					errs = append(errs, onlineError(fmt.Errorf("fetch %s: %w", gun, err)))
+			}
+			// Repositories are fetched in parallel; the output keeps their order.
+			metas := make([]*tuf.Repository, len(guns))
+			errs := make([]error, len(guns))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, fetchParallel)
+			for i, r := range repos {
+				wg.Go(func() {
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					metas[i], errs[i] = r.Fetch(cmd.Context())
+				})
+			}
+			wg.Wait()
+			for i, gun := range guns {
+				meta := metas[i]
+				if errs[i] != nil {
+					errs[i] = onlineError(fmt.Errorf("fetch %s: %w", gun, errs[i]))
 					continue
 				}
 				for _, bad := range meta.Invalid {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -71,24 +72,41 @@ func rootVersion(name string) (int, bool) {
 func versionedRoot(version int) string { return strconv.Itoa(version) + "." + tuf.RoleRoot }
 
 // overlay is the cache with downloaded files laid over it: what tuf.Verify checks
-// before anything is written.
+// before anything is written. It records what is read, so that the files of a verified
+// state can be written together.
 type overlay struct {
 	cache cacheDir
-	files map[string][]byte
+	files map[string][]byte // downloads; not changed while tuf.Verify reads
+	mu    sync.Mutex        // guards read: tuf.Verify reads delegations concurrently
+	read  map[string][]byte
 }
 
 func newOverlay(cache cacheDir) *overlay {
-	return &overlay{cache: cache, files: map[string][]byte{}}
+	return &overlay{cache: cache, files: map[string][]byte{}, read: map[string][]byte{}}
 }
 
 func (o *overlay) Read(name string, limit int64) ([]byte, error) {
-	if b, ok := o.files[name]; ok {
-		if int64(len(b)) > limit {
-			return b[:limit+1], nil
+	b, ok := o.files[name]
+	if !ok {
+		var err error
+		if b, err = o.cache.Read(name, limit); err != nil {
+			return nil, err
 		}
-		return b, nil
 	}
-	return o.cache.Read(name, limit)
+	if int64(len(b)) > limit {
+		return b[:limit+1], nil
+	}
+	o.mu.Lock()
+	o.read[name] = b
+	o.mu.Unlock()
+	return b, nil
+}
+
+// forget drops the record of what was read.
+func (o *overlay) forget() {
+	o.mu.Lock()
+	o.read = map[string][]byte{}
+	o.mu.Unlock()
 }
 
 func (o *overlay) RootVersions() ([]int, error) {

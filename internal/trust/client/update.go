@@ -21,31 +21,41 @@ type fetched struct {
 }
 
 // Fetch downloads the repository's trust data, verifies it and writes the cache for
-// offline reads. Nothing is written unless everything verified.
+// offline reads. Nothing is written unless everything verified. Downloads run without
+// the trust dir's lock, so that repositories are fetched in parallel; the write holds
+// it and keeps a cache that another process made newer meanwhile.
 func (r *Repository) Fetch(ctx context.Context) (*tuf.Repository, error) {
-	var meta *tuf.Repository
-	err := r.locked(func() error {
-		f, err := r.update(ctx)
+	f, err := r.update(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return f.meta, r.locked(func() error {
+		mdir, err := r.dir.MetadataDir(r.gun)
 		if err != nil {
 			return err
 		}
-		meta = f.meta
+		got := versionsOf(f.meta)
+		for role, v := range r.floors(cacheDir(mdir)) {
+			if g, ok := got[role]; ok && g < v {
+				r.log.Debug("the cache is newer than this fetch; kept", "repository", r.gun, "role", role)
+				return nil
+			}
+		}
 		return r.save(f)
 	})
-	return meta, err
 }
 
-// save writes what update downloaded into the cache, with a copy of a new root as
-// N.root.json for the rotation chain.
+// save writes the files of the verified state into the cache, with a copy of the root
+// as N.root.json for the rotation chain. All of them are written, not only the
+// downloads: the cached ones may have changed since they were read.
 func (r *Repository) save(f *fetched) error {
 	mdir, err := r.dir.MetadataDir(r.gun)
 	if err != nil {
 		return err
 	}
-	if raw, ok := f.src.files[tuf.RoleRoot]; ok {
-		f.src.files[versionedRoot(f.meta.Root.Version)] = raw
-	}
-	return writeCache(mdir, f.src.files, false)
+	files := f.src.read
+	files[versionedRoot(f.meta.Root.Version)] = files[tuf.RoleRoot]
+	return writeCache(mdir, files, false)
 }
 
 // update runs notary's update sequence (SPEC 6.3) without writing anything: the
@@ -141,6 +151,7 @@ func (r *Repository) download(ctx context.Context, src *overlay, floors tuf.Vers
 			return nil, err
 		}
 	}
+	src.forget()
 	return tuf.Verify(r.gun, src, tuf.VerifyOptions{Now: r.now(), Pin: r.opts.Pin, Trusted: floors})
 }
 
