@@ -48,3 +48,40 @@ func TestInitSignFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestParallelFetch fetches two repositories, each twice, into one trust dir at once.
+func TestParallelFetch(t *testing.T) {
+	e := newEnv(t)
+	guns := []string{"127.0.0.1:5000/dev/p1", "127.0.0.1:5000/dev/p2"}
+	owner, ci := t.TempDir(), t.TempDir()
+	for _, gun := range guns {
+		r := e.repo(owner, gun)
+		if _, err := r.Init(ctx(t), client.InitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Sign(ctx(t), []client.Target{{Name: "1.0", Digest: digest1, Size: 1}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := e.repo(ci, guns[i%2]).Fetch(ctx(t))
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, gun := range guns {
+		rp, err := repo.Open(store.Dir{Root: ci}, gun, repo.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rp.Lookup("1.0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
