@@ -35,7 +35,7 @@ func (r *Repository) change(ctx context.Context, redo bool, f func(*state) error
 }
 
 func (r *Repository) publish(ctx context.Context, signers map[string]*tuf.Signer, f func(*state) error) error {
-	st, _, err := r.load(ctx)
+	st, err := r.load(ctx)
 	if err != nil {
 		return err
 	}

@@ -37,31 +37,31 @@ type state struct {
 
 // load reads the repository to change: the server's current trust data, verified, or
 // the cached output of init when the server has none yet.
-func (r *Repository) load(ctx context.Context) (*state, *fetched, error) {
+func (r *Repository) load(ctx context.Context) (*state, error) {
 	held, err := r.heldKeys()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st := &state{r: r, targets: map[string]*tuf.Targets{}, raw: map[string][]byte{},
 		changed: map[string]bool{}, removed: map[string]bool{}, held: held, signers: map[string]*tuf.Signer{}}
 	// Like notary, ask for root.json first: a 404 means this is the first publish.
 	_, err = r.remote.GetCurrent(ctx, tuf.RoleRoot, tuf.MaxRootSize)
 	if errors.Is(err, server.ErrNotFound) {
-		return st, nil, st.loadLocal()
+		return st, st.loadLocal()
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f, err := r.update(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st.published = true
 	st.root = f.meta.Root
 	st.snapshot = f.meta.Snapshot
 	for _, role := range []string{tuf.RoleRoot, tuf.RoleSnapshot} {
 		if st.raw[role], err = f.src.Read(role, tuf.MaxRootSize); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	var walk func(*tuf.TargetsRole) error
@@ -81,7 +81,7 @@ func (r *Repository) load(ctx context.Context) (*state, *fetched, error) {
 		}
 		return nil
 	}
-	return st, f, walk(f.meta.Targets)
+	return st, walk(f.meta.Targets)
 }
 
 // loadLocal reads what init cached for the first publish: root, targets and, with a
