@@ -34,8 +34,7 @@ func StartRegistry(t testing.TB) *Registry {
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start(t, dir, "registry", bin, "serve", filepath.Join(dir, "config.yml"))
-	waitPort(t, addr, dir, "registry")
+	start(t, dir, "registry", bin, "serve", filepath.Join(dir, "config.yml")).waitListen(t, addr)
 	r := &Registry{Host: addr, Dir: dir}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get("http://" + addr + "/v2/")

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trustctl/trustctl/internal/testenv"
 )
 
 const fakeGUN = "registry.example.com/dev/app"
@@ -425,11 +427,11 @@ func TestNew(t *testing.T) {
 	}
 
 	// docker's rules for $DOCKER_CONFIG/tls/<host:port>/.
-	p := newPKI(t)
+	p := testenv.NewPKI(t)
 	docker := t.TempDir()
 	dir := filepath.Join(docker, "tls", "notary.example.com:4443")
 	os.MkdirAll(dir, 0o700)
-	cert, key := p.leaf(t, "client", 0)
+	cert, key := p.Leaf(t, "client", 0)
 	copyFile(t, cert, filepath.Join(dir, "client.cert"))
 	if _, err := New("https://notary.example.com:4443", fakeGUN, Options{DockerConfigDir: docker}); err == nil || !strings.Contains(err.Error(), "missing key") {
 		t.Fatalf("client.cert without client.key: %v", err)

@@ -17,6 +17,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,10 +36,10 @@ import (
 // (including a delegation) and the server-managed keys work, and that faults injected
 // by a proxy in front of the real server are retried.
 func TestRealServer(t *testing.T) {
-	ns := startNotary(t, "notary-server-fixed", nil)
+	ns := testenv.StartServerWith(t, testenv.ServerOptions{Binary: "notary-server-fixed"})
 	ctx := context.Background()
 	const gun = "127.0.0.1:5000/dev/app"
-	c := mustNew(t, ns.URL, gun, Options{CAFile: ns.PKI.CAFile})
+	c := mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile})
 
 	t.Run("missing GUN", func(t *testing.T) {
 		_, err := c.GetCurrent(ctx, "root", 0)
@@ -60,13 +61,13 @@ func TestRealServer(t *testing.T) {
 	users := filepath.Join(testenv.Fixtures(), "users")
 	target := filepath.Join(dir, "manifest.json")
 	os.WriteFile(target, []byte(`{"schemaVersion":2}`), 0o600)
-	ns.notaryCLI(t, dir, "init", gun, "-p")
-	ns.notaryCLI(t, dir, "add", gun, "v1", target, "-p")
-	ns.notaryCLI(t, dir, "key", "rotate", gun, "snapshot", "-r")
-	ns.notaryCLI(t, dir, "delegation", "add", gun, "targets/releases", "--all-paths", filepath.Join(users, "alice", "cert.pem"), "-p")
-	ns.notaryCLI(t, dir, "key", "import", filepath.Join(users, "alice", "key.pem"), "--role", "alice")
-	ns.notaryCLI(t, dir, "add", gun, "rel1", target, "--roles", "targets/releases", "-p")
-	ns.notaryCLI(t, dir, "list", gun) // caches the current timestamp and snapshot
+	notaryCLI(t, ns, dir, "init", gun, "-p")
+	notaryCLI(t, ns, dir, "add", gun, "v1", target, "-p")
+	notaryCLI(t, ns, dir, "key", "rotate", gun, "snapshot", "-r")
+	notaryCLI(t, ns, dir, "delegation", "add", gun, "targets/releases", "--all-paths", filepath.Join(users, "alice", "cert.pem"), "-p")
+	notaryCLI(t, ns, dir, "key", "import", filepath.Join(users, "alice", "key.pem"), "--role", "alice")
+	notaryCLI(t, ns, dir, "add", gun, "rel1", target, "--roles", "targets/releases", "-p")
+	notaryCLI(t, ns, dir, "list", gun) // caches the current timestamp and snapshot
 	cached := func(role string) []byte {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(dir, "tuf", filepath.FromSlash(gun), "metadata", role+".json"))
@@ -207,7 +208,7 @@ func TestRealServer(t *testing.T) {
 			t.Fatalf("published delegation not served back: %v", err)
 		}
 		// The server logs the GUN and role of each stored update.
-		if !strings.Contains(ns.serverLog(t), "targets/releases") {
+		if !strings.Contains(ns.Log(t), "targets/releases") {
 			t.Error("server log does not mention targets/releases")
 		}
 	})
@@ -225,10 +226,10 @@ func TestRealServer(t *testing.T) {
 // TestStockServer runs the unpatched notary-server v0.7.0: server-managed keys, the
 // delegation upload bug and TLS trust.
 func TestStockServer(t *testing.T) {
-	ns := startNotary(t, "notary-server", nil)
+	ns := testenv.StartServerWith(t, testenv.ServerOptions{Binary: "notary-server"})
 	ctx := context.Background()
 	const gun = "127.0.0.1:5000/dev/keys"
-	c := mustNew(t, ns.URL, gun, Options{CAFile: ns.PKI.CAFile})
+	c := mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile})
 
 	t.Run("GetKey and RotateKey", func(t *testing.T) {
 		k1, err := c.GetKey(ctx, "timestamp")
@@ -277,7 +278,7 @@ func TestStockServer(t *testing.T) {
 	})
 
 	t.Run("TLS", func(t *testing.T) {
-		other := newPKI(t)
+		other := testenv.NewPKI(t)
 		_, err := mustNew(t, ns.URL, gun, Options{CAFile: other.CAFile}).GetCurrent(ctx, "root", 0)
 		if err == nil || errors.Is(err, ErrServerUnavailable) || !strings.Contains(err.Error(), "certificate signed by unknown authority") ||
 			!strings.Contains(err.Error(), "--tlscacert") {
@@ -291,7 +292,7 @@ func TestStockServer(t *testing.T) {
 		docker := t.TempDir()
 		host := strings.TrimPrefix(ns.URL, "https://")
 		os.MkdirAll(filepath.Join(docker, "tls", host), 0o700)
-		ca, _ := os.ReadFile(ns.PKI.CAFile)
+		ca, _ := os.ReadFile(ns.CAFile)
 		os.WriteFile(filepath.Join(docker, "tls", host, "ca.crt"), ca, 0o600)
 		if _, err := mustNew(t, ns.URL, gun, Options{DockerConfigDir: docker}).GetCurrent(ctx, "root", 0); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("CA from $DOCKER_CONFIG/tls/%s/ca.crt: %v", host, err)
@@ -308,20 +309,20 @@ func TestStockServer(t *testing.T) {
 func TestTokenAuthRealServer(t *testing.T) {
 	const gun = "registry.example.com/dev/app"
 	var tokens *tokenService
-	ns := startNotary(t, "notary-server", func(p *pki) map[string]any {
+	ns := testenv.StartServerWith(t, testenv.ServerOptions{Binary: "notary-server", Auth: func(p *testenv.PKI) map[string]any {
 		tokens = newTokenService(t, p)
 		return map[string]any{"type": "token", "options": map[string]any{
 			"realm": tokens.URL + "/token", "service": "notary-test", "issuer": "test-issuer",
 			"rootcertbundle": tokens.bundle,
 		}}
-	})
+	}})
 	ctx := context.Background()
 	client := func(user, pass string) *Client {
 		dockerDir := writeDockerConfig(t, "registry.example.com", user, pass)
-		return mustNew(t, ns.URL, gun, Options{CAFile: ns.PKI.CAFile, Credentials: DockerCredentials(dockerDir, "registry.example.com")})
+		return mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile, Credentials: DockerCredentials(dockerDir, "registry.example.com")})
 	}
 
-	anon := mustNew(t, ns.URL, gun, Options{CAFile: ns.PKI.CAFile})
+	anon := mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile})
 	if _, err := anon.GetCurrent(ctx, "root", 0); !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "no credentials were given") {
 		t.Fatalf("anonymous read: %v", err)
 	}
@@ -366,8 +367,8 @@ type tokenService struct {
 	log    []string
 }
 
-func newTokenService(t *testing.T, p *pki) *tokenService {
-	certFile, keyFile := p.leaf(t, "token-signer", x509.ExtKeyUsageServerAuth)
+func newTokenService(t *testing.T, p *testenv.PKI) *tokenService {
+	certFile, keyFile := p.Leaf(t, "token-signer", x509.ExtKeyUsageServerAuth)
 	certPEM, _ := os.ReadFile(certFile)
 	keyPEM, _ := os.ReadFile(keyFile)
 	certBlock, _ := pem.Decode(certPEM)
@@ -415,7 +416,7 @@ func newTokenService(t *testing.T, p *pki) *tokenService {
 		ss.FillBytes(sig[32:])
 		json.NewEncoder(w).Encode(map[string]any{"token": signingInput + "." + b64url(sig), "expires_in": 300})
 	}))
-	ts.TLS = p.serverTLS(t, "token-service")
+	ts.TLS = p.ServerTLS(t, "token-service")
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts
@@ -555,10 +556,14 @@ func (f *faults) set(suffix string, fs ...fault) {
 func (f *faults) hits(suffix string) int { return int(f.count[suffix].Load()) }
 
 // faultProxy is a plain-http reverse proxy to the real server that injects faults.
-func faultProxy(t *testing.T, ns *notaryServer) (string, *faults) {
+func faultProxy(t *testing.T, ns *testenv.Server) (string, *faults) {
 	target, _ := url.Parse(ns.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.Transport = ns.httpClient(t).Transport
+	tc, err := tlsConfig("", Options{CAFile: ns.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp.Transport = &http.Transport{TLSClientConfig: tc}
 	f := &faults{mu: make(chan struct{}, 1), queue: map[string][]fault{}, count: map[string]*atomic.Int32{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var next fault
@@ -580,4 +585,21 @@ func faultProxy(t *testing.T, ns *notaryServer) (string, *faults) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, f
+}
+
+// notaryCLI runs the reference notary client against ns with trust dir dir.
+func notaryCLI(t testing.TB, ns *testenv.Server, dir string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	full := append([]string{"-s", ns.URL, "-d", dir, "--tlscacert", ns.CAFile}, args...)
+	cmd := exec.CommandContext(ctx, testenv.RefBin(t, "notary"), full...)
+	cmd.Env = append(os.Environ(),
+		"NOTARY_ROOT_PASSPHRASE=test-passphrase", "NOTARY_TARGETS_PASSPHRASE=test-passphrase",
+		"NOTARY_SNAPSHOT_PASSPHRASE=test-passphrase", "NOTARY_DELEGATION_PASSPHRASE=test-passphrase")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("notary %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
