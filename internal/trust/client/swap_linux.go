@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 // swapDir puts the folder tmp in place of dir. With an existing dir both are exchanged
@@ -18,12 +20,12 @@ func swapDir(tmp, dir string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_EXCHANGE)
 	switch {
 	case err == nil:
-		return syncDir(filepath.Dir(dir))
+		return store.SyncDir(filepath.Dir(dir))
 	case errors.Is(err, unix.ENOENT):
 		if err := os.Rename(tmp, dir); err != nil {
 			return err
 		}
-		return syncDir(filepath.Dir(dir))
+		return store.SyncDir(filepath.Dir(dir))
 	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
 		return swapRename(tmp, dir)
 	}

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 // swapDir puts the folder tmp in place of dir, leaving the old one at tmp.
@@ -18,7 +20,7 @@ func swapDir(tmp, dir string) error {
 		if err := os.Rename(tmp, dir); err != nil {
 			return err
 		}
-		return syncDir(filepath.Dir(dir))
+		return store.SyncDir(filepath.Dir(dir))
 	}
 	return swapRename(tmp, dir)
 }

@@ -1,11 +1,11 @@
 package client
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 // swapRename exchanges the folders tmp and dir with two renames. A crash between them
@@ -23,7 +23,7 @@ func swapRename(tmp, dir string) error {
 	if err := os.Rename(old, tmp); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dir))
+	return store.SyncDir(filepath.Dir(dir))
 }
 
 // syncTree flushes the folders under root; the files were synced when written.
@@ -32,18 +32,6 @@ func syncTree(root string) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
-		return syncDir(p)
+		return store.SyncDir(p)
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
 }

@@ -101,11 +101,12 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.Rename(tmpName, path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// syncDir makes a rename durable.
-func syncDir(dir string) error {
+// SyncDir flushes a folder's entries, which makes a rename or creation in it durable.
+// File systems that cannot sync a folder (EINVAL) are taken as having nothing to flush.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
