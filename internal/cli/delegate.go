@@ -247,10 +247,14 @@ func (a *app) printDelegations(ds []client.Delegation) error {
 
 func (a *app) delegateRemoveCommand() *cobra.Command {
 	var keyIDs []string
+	var keepReleases bool
 	cmd := &cobra.Command{
 		Use:   "remove REPOSITORY NAME [--key ID...]",
-		Short: "Delete a delegation, or remove keys from it",
-		Args:  cobra.ExactArgs(2),
+		Short: "Delete a delegation, or remove keys from it, like docker trust signer remove",
+		Long: "Delete the role targets/NAME (or, with --key, only those keys from it) and publish. The keys that " +
+			"leave a team role leave targets/releases too, unless another team role still has them " +
+			"(--keep-releases skips that).",
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, err := parseGUN(args[0])
 			if err != nil {
@@ -264,7 +268,8 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := r.RemoveDelegation(cmd.Context(), role, keyIDs); err != nil {
+			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, keyIDs, !keepReleases)
+			if err != nil {
 				return onlineError(fmt.Errorf("remove %s of %s: %w", role, gun, err))
 			}
 			if len(keyIDs) > 0 {
@@ -272,9 +277,13 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			} else {
 				fmt.Fprintf(a.streams.Out, "Removed %s from %s\n", role, gun)
 			}
+			if len(fromReleases) > 0 {
+				fmt.Fprintf(a.streams.Out, "Removed keys %s from %s\n", strings.Join(fromReleases, ", "), client.ReleasesRole)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringSliceVar(&keyIDs, "key", nil, "remove only this key (canonical ID, as delegate list shows)")
+	cmd.Flags().BoolVar(&keepReleases, "keep-releases", false, "leave targets/releases as it is")
 	return cmd
 }

@@ -357,13 +357,17 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 func canonicalIDs(ids []string, pubs map[string]tuf.PublicKey) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		cid, err := pubs[id].CanonicalID()
-		if err != nil {
-			cid = id
-		}
-		out = append(out, cid)
+		out = append(out, canonicalID(pubs, id))
 	}
 	return out
+}
+
+// canonicalID is the canonical ID of the key id of pubs, or id when it has none.
+func canonicalID(pubs map[string]tuf.PublicKey, id string) string {
+	if cid, err := pubs[id].CanonicalID(); err == nil {
+		return cid
+	}
+	return id
 }
 
 // AddDelegation delegates role (targets/<name>…) to keys with paths (nil: all paths),
@@ -427,9 +431,14 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 }
 
 // RemoveDelegation deletes role with its subtree or, with keyIDs (canonical or TUF
-// IDs), only those keys from it.
-func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs []string) error {
-	return r.change(ctx, true, func(st *state) error {
+// IDs), only those keys from it. With releases, the keys that leave a team role
+// (targets/<name>) leave targets/releases too, as `docker trust signer remove` intends,
+// except those another team role still has: its members keep signing releases. It
+// returns the canonical IDs removed from targets/releases.
+func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs []string, releases bool) ([]string, error) {
+	var fromReleases []string
+	err := r.change(ctx, true, func(st *state) error {
+		fromReleases = nil // f runs again on a newer state when another client published first
 		d, ok := st.delegation(role)
 		if !ok {
 			return fmt.Errorf("role %s does not exist in %s", role, st.r.gun)
@@ -438,7 +447,9 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs [
 		if err != nil {
 			return err
 		}
+		var leaving []string // canonical IDs
 		if len(keyIDs) == 0 {
+			leaving = canonicalIDs(d.KeyIDs, parent.Delegations.Keys)
 			parent.Delegations.Roles = slices.DeleteFunc(parent.Delegations.Roles, func(x tuf.DelegationRole) bool { return x.Name == role })
 			for name := range st.targets {
 				if name == role || strings.HasPrefix(name, role+"/") {
@@ -449,18 +460,53 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs [
 		} else {
 			for _, want := range keyIDs {
 				i := slices.IndexFunc(d.KeyIDs, func(id string) bool {
-					cid, _ := parent.Delegations.Keys[id].CanonicalID()
-					return id == want || cid == want
+					return id == want || canonicalID(parent.Delegations.Keys, id) == want
 				})
 				if i < 0 {
-					return fmt.Errorf("key %s is not a key of %s", want, role)
+					return fmt.Errorf("key %s is not a key of %s in %s", want, role, st.r.gun)
 				}
+				leaving = append(leaving, canonicalID(parent.Delegations.Keys, d.KeyIDs[i]))
 				d.KeyIDs = slices.Delete(d.KeyIDs, i, i+1)
 			}
+		}
+		if releases && role != ReleasesRole && path.Dir(role) == tuf.RoleTargets {
+			fromReleases = st.leaveReleases(leaving)
 		}
 		pruneKeys(&parent.Delegations)
 		return nil
 	})
+	return fromReleases, err
+}
+
+// leaveReleases removes the keys (canonical IDs) from targets/releases unless a team
+// role (a direct delegation of targets) still has them, and returns those removed.
+func (st *state) leaveReleases(leaving []string) []string {
+	rel, ok := st.delegation(ReleasesRole)
+	if !ok {
+		return nil
+	}
+	top := st.targets[tuf.RoleTargets]
+	kept := map[string]bool{}
+	for _, d := range top.Delegations.Roles {
+		if d.Name != ReleasesRole {
+			for _, cid := range canonicalIDs(d.KeyIDs, top.Delegations.Keys) {
+				kept[cid] = true
+			}
+		}
+	}
+	var removed []string
+	rel.KeyIDs = slices.DeleteFunc(rel.KeyIDs, func(id string) bool {
+		cid := canonicalID(top.Delegations.Keys, id)
+		if kept[cid] || !slices.Contains(leaving, cid) {
+			return false
+		}
+		removed = append(removed, cid)
+		return true
+	})
+	if len(removed) > 0 && len(rel.KeyIDs) == 0 {
+		st.r.log.Warn("targets/releases has no keys left: clients skip it until a signer is added again", "repository", st.r.gun)
+	}
+	return removed
 }
 
 // pruneKeys drops the keys no role of a delegations list uses, as notary does.

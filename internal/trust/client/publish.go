@@ -43,7 +43,7 @@ func (r *Repository) publish(ctx context.Context, signers map[string]*tuf.Signer
 	if err := f(st); err != nil {
 		return err
 	}
-	files, err := st.sign()
+	files, err := st.sign(ctx)
 	if err != nil {
 		return err
 	}
@@ -66,8 +66,9 @@ func (r *Repository) publish(ctx context.Context, signers map[string]*tuf.Signer
 // when its keys changed (by the old and the new root keys) or it expires within six
 // months, every changed targets
 // file, and the snapshot when the trust dir holds its key; otherwise the server makes
-// the snapshot. Versions go up by one, expiries are notary's defaults from now.
-func (st *state) sign() (map[string][]byte, error) {
+// the snapshot. Versions go up by one (a new delegation file goes above the server's
+// file of that name), expiries are notary's defaults from now.
+func (st *state) sign(ctx context.Context) (map[string][]byte, error) {
 	now := st.r.now()
 	files := map[string][]byte{}
 	// Like notary, renew a root about to expire whenever publishing anyway.
@@ -121,6 +122,13 @@ func (st *state) sign() (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.Version == 0 {
+			// A delegation deleted and created again: the server keeps its old files
+			// and refuses a version not above them.
+			if t.Version, err = st.r.storedVersion(ctx, role); err != nil {
+				return nil, err
+			}
+		}
 		t.Type = "Targets"
 		t.Version++
 		t.Expires = now.Add(targetsExpiry)
@@ -159,6 +167,23 @@ func (st *state) sign() (map[string][]byte, error) {
 	}
 	files[tuf.RoleSnapshot] = b
 	return files, nil
+}
+
+// storedVersion is the version of the server's current file of role, 0 when there is
+// none. The file is not verified: its version is only a number to go above.
+func (r *Repository) storedVersion(ctx context.Context, role string) (int, error) {
+	b, err := r.remote.GetCurrent(ctx, role, 0)
+	if errors.Is(err, server.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("version of %s of %s on the server: %w", role, r.gun, err)
+	}
+	var c tuf.Common
+	if !peek(b, &c) {
+		return 0, fmt.Errorf("version of %s of %s on the server: not a metadata file", role, r.gun)
+	}
+	return c.Version, nil
 }
 
 func signFile(role string, meta tuf.Metadata, signers []*tuf.Signer) ([]byte, error) {
