@@ -30,19 +30,24 @@ func (a *app) initCommand() *cobra.Command {
 			if err != nil {
 				return onlineError(fmt.Errorf("init %s: %w", gun, err))
 			}
-			out := a.streams.Out
-			fmt.Fprintf(out, "Initialized %s\n", gun)
-			fmt.Fprintf(out, "Root key:      %s (certificate %s)\n", k.Root, k.RootCert)
-			fmt.Fprintf(out, "Targets key:   %s\n", k.Targets)
-			if k.SnapshotOnServer {
-				fmt.Fprintf(out, "Snapshot key:  %s (on the server)\n", k.Snapshot)
-			} else {
-				fmt.Fprintf(out, "Snapshot key:  %s\n", k.Snapshot)
-			}
-			fmt.Fprintf(out, "Timestamp key: %s (on the server)\n", k.Timestamp)
+			a.printInit(gun, k)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&localSnapshot, "local-snapshot", false, "keep the snapshot key in the trust dir (like notary init) instead of the server")
 	return cmd
+}
+
+// printInit tells which keys a new repository got.
+func (a *app) printInit(gun string, k client.Keys) {
+	out := a.streams.Out
+	fmt.Fprintf(out, "Initialized %s\n", gun)
+	fmt.Fprintf(out, "Root key:      %s (certificate %s)\n", k.Root, k.RootCert)
+	fmt.Fprintf(out, "Targets key:   %s\n", k.Targets)
+	if k.SnapshotOnServer {
+		fmt.Fprintf(out, "Snapshot key:  %s (on the server)\n", k.Snapshot)
+	} else {
+		fmt.Fprintf(out, "Snapshot key:  %s\n", k.Snapshot)
+	}
+	fmt.Fprintf(out, "Timestamp key: %s (on the server)\n", k.Timestamp)
 }

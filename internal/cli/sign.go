@@ -50,12 +50,15 @@ func (a *app) signCommand() *cobra.Command {
 	var roleNames []string
 	var digest string
 	var size int64
+	var initRepo bool
 	cmd := &cobra.Command{
 		Use:   "sign IMAGE:TAG...",
 		Short: "Sign tags and publish them, like docker trust sign",
 		Long: "Sign image tags into every delegation of the repository you hold a key for (releases and team " +
 			"roles), or into targets when there are none, and publish them in one request per repository. " +
-			"The digest and size of each tag come from the registry, or from --digest and --size.",
+			"The digest and size of each tag come from the registry, or from --digest and --size. A repository " +
+			"without trust data on the server is an error unless --init creates it first (like docker's first sign: " +
+			"the trust dir's root key, a new targets key, the snapshot key on the server).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			guns, tags, err := tagsByRepo(args)
@@ -90,6 +93,18 @@ func (a *app) signCommand() *cobra.Command {
 					return err
 				}
 				into, err := r.Sign(cmd.Context(), targets, roles)
+				if errors.Is(err, client.ErrNotInitialized) && initRepo {
+					// Like docker's first sign: create the repository, then sign into it.
+					k, ierr := r.Init(cmd.Context(), client.InitOptions{})
+					if ierr != nil {
+						return onlineError(fmt.Errorf("init %s: %w", gun, ierr))
+					}
+					a.printInit(gun, k)
+					into, err = r.Sign(cmd.Context(), targets, roles)
+				}
+				if errors.Is(err, client.ErrNotInitialized) {
+					err = fmt.Errorf("%w, or sign with --init", err)
+				}
 				if err != nil {
 					return onlineError(fmt.Errorf("sign %s: %w", gun, err))
 				}
@@ -103,6 +118,7 @@ func (a *app) signCommand() *cobra.Command {
 	cmd.Flags().StringSliceVarP(&roleNames, "role", "r", nil, "sign into these roles (releases, qa, targets/qa, targets) instead of every one you hold a key for")
 	cmd.Flags().StringVar(&digest, "digest", "", "manifest digest (sha256:…) to sign instead of asking the registry")
 	cmd.Flags().Int64Var(&size, "size", 0, "manifest size in bytes, with --digest")
+	cmd.Flags().BoolVar(&initRepo, "init", false, "initialise a repository that has no trust data on the server, then sign")
 	return cmd
 }
 
