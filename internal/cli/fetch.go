@@ -4,17 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/client"
-	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
-
-// fetchParallel bounds the repositories fetched at once.
-const fetchParallel = 8
 
 func (a *app) fetchCommand() *cobra.Command {
 	var flags readFlags
@@ -57,19 +52,7 @@ func (a *app) fetchCommand() *cobra.Command {
 					return err
 				}
 			}
-			// Repositories are fetched in parallel; the output keeps their order.
-			metas := make([]*tuf.Repository, len(guns))
-			errs := make([]error, len(guns))
-			var wg sync.WaitGroup
-			sem := make(chan struct{}, fetchParallel)
-			for i, r := range repos {
-				wg.Go(func() {
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					metas[i], errs[i] = r.Fetch(cmd.Context())
-				})
-			}
-			wg.Wait()
+			metas, errs := client.FetchAll(cmd.Context(), repos)
 			for i, gun := range guns {
 				meta := metas[i]
 				if errs[i] != nil {

@@ -1,9 +1,12 @@
 package client_test
 
 import (
+	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/keys"
@@ -121,5 +124,62 @@ func TestRecreateDelegation(t *testing.T) {
 	out := e.notary(t.TempDir(), "list", gun)
 	if !regexp.MustCompile(`(?m)^2\.0 .* targets/qa\s*$`).MatchString(out) || strings.Contains(out, "1.0") {
 		t.Fatalf("notary list, want 2.0 in targets/qa only:\n%s", out)
+	}
+}
+
+// TestFetchDelegationLevels: the delegation files of one level of the tree are
+// downloaded at once, the next level after them, and the result verifies as a whole.
+func TestFetchDelegationLevels(t *testing.T) {
+	e := newEnv(t)
+	p := newProxy(t, e)
+	owner := t.TempDir()
+	gun := "127.0.0.1:5000/dev/levels"
+	r := e.repo(owner, gun)
+	if _, err := r.Init(ctx(t), client.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := keys.Open(store.Dir{Root: owner}, keys.NewPassphraseSource(passphrases, nil)).Generate("team", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := []string{"targets/a", "targets/b", "targets/c", "targets/d", "targets/a/nested"}
+	for _, role := range roles {
+		if err := r.AddDelegation(ctx(t), role, []tuf.PublicKey{key}, nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Sign(ctx(t), []client.Target{{Name: "1.0", Digest: digest1, Size: 1}}, roles); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var inFlight, most int
+	var order []string // delegation downloads, by the time they finished
+	p.set(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		_, role, ok := strings.Cut(r.URL.Path, "/_trust/tuf/targets/")
+		if !ok {
+			return false
+		}
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(200 * time.Millisecond) // long enough for the level's other downloads to start
+		next.ServeHTTP(w, r)
+		mu.Lock()
+		inFlight--
+		order = append(order, role[:strings.Index(role, ".")])
+		mu.Unlock()
+		return true
+	})
+	meta, err := e.repoVia(t, p.URL, t.TempDir(), gun, 30*time.Second, passphrases).Fetch(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != 4 || len(order) != 5 || order[4] != "a/nested" {
+		t.Fatalf("%d downloads at once, in the order %v; want the 4 of the first level at once, then a/nested", most, order)
+	}
+	if got := client.Delegations(meta); len(got) != len(roles) || len(meta.Invalid) > 0 {
+		t.Fatalf("delegations %v, refused %v", got, meta.Invalid)
 	}
 }

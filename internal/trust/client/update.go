@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sync"
 
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -43,6 +44,33 @@ func (r *Repository) Fetch(ctx context.Context) (*tuf.Repository, error) {
 		}
 		return r.save(f)
 	})
+}
+
+// FetchAll fetches repositories as Fetch does, several at once; the results are in the
+// order of repos.
+func FetchAll(ctx context.Context, repos []*Repository) ([]*tuf.Repository, []error) {
+	metas := make([]*tuf.Repository, len(repos))
+	errs := make([]error, len(repos))
+	parallel(len(repos), func(i int) { metas[i], errs[i] = repos[i].Fetch(ctx) })
+	return metas, errs
+}
+
+// maxParallel bounds the downloads at once: repositories of FetchAll, files of one
+// level of a targets tree.
+const maxParallel = 8
+
+// parallel runs f(0) … f(n-1), at most maxParallel at once, and waits for them all.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxParallel)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
 }
 
 // save writes the files of the verified state into the cache, with a copy of the root
@@ -141,9 +169,11 @@ func (r *Repository) download(ctx context.Context, src *overlay, floors tuf.Vers
 	// Unverified reads only decide what to download; tuf.Verify judges it all.
 	var ts tuf.Timestamp
 	if peek(raw, &ts) {
-		if err := r.fetchFile(ctx, src, tuf.RoleSnapshot, ts.Meta[tuf.RoleSnapshot]); err != nil {
+		b, err := r.fetchFile(ctx, src, tuf.RoleSnapshot, ts.Meta[tuf.RoleSnapshot])
+		if err != nil {
 			return nil, err
 		}
+		src.add(tuf.RoleSnapshot, b)
 	}
 	var sn tuf.Snapshot
 	if b, err := src.Read(tuf.RoleSnapshot, ts.Meta[tuf.RoleSnapshot].Length); err == nil && peek(b, &sn) {
@@ -155,61 +185,59 @@ func (r *Repository) download(ctx context.Context, src *overlay, floors tuf.Vers
 	return tuf.Verify(r.gun, src, tuf.VerifyOptions{Now: r.now(), Pin: r.opts.Pin, Trusted: floors})
 }
 
-// fetchTargets downloads the targets tree depth-first as notary does, each file the
-// snapshot names and its parent delegates to. A delegation that cannot be downloaded
-// is left to verification, which refuses it alone.
+// fetchTargets downloads the targets tree a level at a time, each file the snapshot
+// names and its parent delegates to; the files of a level are downloaded concurrently
+// and added to src once all of them are in. A delegation that cannot be downloaded is
+// left to verification, which refuses it alone.
 func (r *Repository) fetchTargets(ctx context.Context, src *overlay, meta map[string]tuf.FileMeta) error {
-	queue := []string{tuf.RoleTargets}
-	seen := map[string]bool{}
-	for len(queue) > 0 {
-		role := queue[0]
-		queue = queue[1:]
-		m, ok := meta[role]
-		if !ok || seen[role] {
-			continue
-		}
-		seen[role] = true
-		if err := r.fetchFile(ctx, src, role, m); err != nil {
-			if role == tuf.RoleTargets {
-				return err
+	if _, ok := meta[tuf.RoleTargets]; !ok {
+		return nil
+	}
+	seen := map[string]bool{tuf.RoleTargets: true}
+	for level := []string{tuf.RoleTargets}; len(level) > 0; {
+		got := make([][]byte, len(level))
+		errs := make([]error, len(level))
+		parallel(len(level), func(i int) { got[i], errs[i] = r.fetchFile(ctx, src, level[i], meta[level[i]]) })
+		var next []string
+		for i, role := range level {
+			if errs[i] != nil {
+				if role == tuf.RoleTargets {
+					return errs[i]
+				}
+				r.log.Warn("delegation not downloaded", "repository", r.gun, "role", role, "error", errs[i])
+				continue
 			}
-			r.log.Warn("delegation not downloaded", "repository", r.gun, "role", role, "error", err)
-			continue
-		}
-		var t tuf.Targets
-		b, err := src.Read(role, m.Length)
-		if err != nil || !peek(b, &t) {
-			continue
-		}
-		var children []string
-		for _, d := range t.Delegations.Roles {
-			if path.Dir(d.Name) == role {
-				children = append(children, d.Name)
+			src.add(role, got[i])
+			var t tuf.Targets
+			if b, err := src.Read(role, meta[role].Length); err != nil || !peek(b, &t) {
+				continue
+			}
+			for _, d := range t.Delegations.Roles {
+				if _, named := meta[d.Name]; named && path.Dir(d.Name) == role && !seen[d.Name] {
+					seen[d.Name] = true
+					next = append(next, d.Name)
+				}
 			}
 		}
-		queue = append(children, queue...)
+		level = next
 	}
 	return nil
 }
 
-// fetchFile downloads a role's file by its sha256 unless the copy at hand matches m.
-func (r *Repository) fetchFile(ctx context.Context, src *overlay, role string, m tuf.FileMeta) error {
+// fetchFile downloads a role's file by its sha256; it returns nil when the copy at hand
+// matches m or m names no file. It only reads src, so that downloads run concurrently.
+func (r *Repository) fetchFile(ctx context.Context, src *overlay, role string, m tuf.FileMeta) ([]byte, error) {
 	if m.Length <= 0 {
-		return nil
+		return nil, nil
 	}
 	if b, err := src.Read(role, m.Length); err == nil && m.Check(b) == nil {
-		return nil
+		return nil, nil
 	}
 	h := m.Hashes[tuf.HashSHA256]
 	if len(h) == 0 {
-		return nil
+		return nil, nil
 	}
-	b, err := r.remote.GetByChecksum(ctx, role, hex.EncodeToString(h), m.Length)
-	if err != nil {
-		return err
-	}
-	src.files[role] = b
-	return nil
+	return r.remote.GetByChecksum(ctx, role, hex.EncodeToString(h), m.Length)
 }
 
 // peek decodes the "signed" part of a file without verifying it.
