@@ -174,7 +174,8 @@ func removeStaging(parent string) {
 	}
 }
 
-// copyTree copies the regular files and folders under src (absent: nothing) into dst.
+// copyTree copies the regular files and folders under src (absent: nothing) into dst,
+// each file written durably.
 func copyTree(src, dst string) error {
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -192,7 +193,8 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, data, store.FilePerm)
+		// Synced like the new files: after the swap these are the cache.
+		return store.WriteFileAtomic(target, data)
 	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
