@@ -16,7 +16,7 @@ type Holder struct {
 func (r *Repo) Holders(tag string) []Holder {
 	var out []Holder
 	r.meta.Walk(tag, "", nil, func(tr *tuf.TargetsRole) bool {
-		if m, ok := tr.Signed.Targets[tag]; ok {
+		if m, ok := tr.Signed.Get(tag); ok {
 			out = append(out, Holder{Role: tr.Name, Digest: newTarget(tag, m, tr.Name).Digest, SignedBy: tr.SignedBy})
 		}
 		return true

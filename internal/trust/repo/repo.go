@@ -46,7 +46,9 @@ func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, &tuf.VerifyError{GUN: gun, Role: tuf.RoleRoot, Reason: tuf.ErrNoTrustData, Err: err}
 	}
-	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted, AllowExpired: opts.AllowExpired})
+	// A reader looks up a few of a repository's targets: they are decoded when read.
+	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted,
+		AllowExpired: opts.AllowExpired, LazyTargets: true})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +73,23 @@ func (d dirSource) Read(name string, limit int64) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", f.Name())
 	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	// The buffer is sized from the file's size, and one byte more to see the end
+	// without growing it; the file may change meanwhile, so the limit still bounds the
+	// reading.
+	data := make([]byte, 0, min(info.Size(), limit)+1)
+	r := io.LimitReader(f, limit+1)
+	for {
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		switch {
+		case err == io.EOF:
+			return data, nil
+		case err != nil:
+			return nil, err
+		case len(data) == cap(data):
+			data = slices.Grow(data, 512)
+		}
+	}
 }
 
 func (d dirSource) RootVersions() ([]int, error) {
@@ -141,7 +159,7 @@ func (r *Repo) targetByName(name string, roles ...string) (entry, bool) {
 		var found entry
 		var ok bool
 		r.meta.Walk(name, role, others(roles, role), func(tr *tuf.TargetsRole) bool {
-			found.meta, ok = tr.Signed.Targets[name]
+			found.meta, ok = tr.Signed.Get(name)
 			found.role = tr
 			return !ok
 		})
@@ -186,14 +204,14 @@ func (r *Repo) allByName(name string) []Target {
 	var out []Target
 	r.meta.Walk(name, "", nil, func(tr *tuf.TargetsRole) bool {
 		if name != "" {
-			if m, ok := tr.Signed.Targets[name]; ok {
+			if m, ok := tr.Signed.Get(name); ok {
 				out = append(out, newTarget(name, m, tr.Name))
 			}
 			return true
 		}
-		for _, n := range sortedKeys(tr.Signed.Targets) {
+		for n, m := range tr.Signed.All() {
 			if tr.AllowsPath(n) {
-				out = append(out, newTarget(n, tr.Signed.Targets[n], tr.Name))
+				out = append(out, newTarget(n, m, tr.Name))
 			}
 		}
 		return true
@@ -242,7 +260,7 @@ func roleKeys(tr *tuf.TargetsRole) []Key {
 func (r *Repo) Signers(tag, digest string) []Signer {
 	var out []Signer
 	r.meta.Walk(tag, "", nil, func(tr *tuf.TargetsRole) bool {
-		m, ok := tr.Signed.Targets[tag]
+		m, ok := tr.Signed.Get(tag)
 		if ok && !isReleased(tr.Name) && newTarget(tag, m, tr.Name).Digest == digest {
 			out = append(out, Signer{Role: tr.Name, Keys: roleKeys(tr)})
 		}
@@ -278,7 +296,7 @@ func (r *Repo) List(roles ...string) []Target {
 	byName := make(map[string]Target)
 	for _, role := range roles {
 		r.meta.Walk("", role, others(roles, role), func(tr *tuf.TargetsRole) bool {
-			for name, m := range tr.Signed.Targets {
+			for name, m := range tr.Signed.All() {
 				if _, dup := byName[name]; !dup && tr.AllowsPath(name) {
 					byName[name] = newTarget(name, m, tr.Name)
 				}

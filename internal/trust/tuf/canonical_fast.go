@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"slices"
 	"sync"
 	"unicode"
@@ -27,7 +28,8 @@ const maxFastDepth = 64
 const maxFastDigits = 15
 
 // plain marks the bytes a string copies unchanged: printable ASCII except `"` and `\`.
-var plain = func() (t [utf8.RuneSelf]bool) {
+// It has 256 entries so that a byte indexes it without a bounds check.
+var plain = func() (t [256]bool) {
 	for c := ' '; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
@@ -167,17 +169,23 @@ func (c *canon) object(depth int) bool {
 				return false
 			}
 			m := member{name: len(c.names), start: len(c.out)}
-			var ok bool
-			if c.names, ok = c.str(c.names, false); !ok {
-				return false
+			if end := c.plainEnd(); end > 0 {
+				// The usual name, plain bytes only, reads the same decoded and canonical.
+				c.names = append(c.names, c.in[c.pos+1:end]...)
+				c.out = append(c.out, c.in[c.pos:end+1]...)
+				c.pos = end + 1
+			} else {
+				var ok bool
+				if c.names, ok = c.str(c.names, false); !ok {
+					return false
+				}
+				c.out = appendQuoted(c.out, c.names[m.name:])
 			}
 			m.nameEnd = len(c.names)
-			name := c.names[m.name:m.nameEnd]
 			// Strictly increasing names are sorted and free of duplicates.
-			if n := len(c.members); n > base && bytes.Compare(c.names[c.members[n-1].name:c.members[n-1].nameEnd], name) >= 0 {
+			if n := len(c.members); n > base && bytes.Compare(c.names[c.members[n-1].name:c.members[n-1].nameEnd], c.names[m.name:m.nameEnd]) >= 0 {
 				sorted = false
 			}
-			c.out = appendQuoted(c.out, name)
 			if c.next() != ':' {
 				return false
 			}
@@ -276,6 +284,19 @@ func (c *canon) integer() bool {
 	return true
 }
 
+// plainEnd returns the position of the closing quote of the string at c.pos when it has
+// only plain bytes, 0 otherwise.
+func (c *canon) plainEnd() int {
+	i := c.pos + 1
+	for i < len(c.in) && plain[c.in[i]] {
+		i++
+	}
+	if i < len(c.in) && c.in[i] == '"' {
+		return i
+	}
+	return 0
+}
+
 // str decodes the string at c.pos and appends it to dst the way encoding/json decodes
 // it (every escape resolved, invalid UTF-8 and unpaired surrogates each replaced by
 // U+FFFD), with `"` and `\` escaped when quote is set (the canonical form) and raw
@@ -287,7 +308,7 @@ func (c *canon) str(dst []byte, quote bool) ([]byte, bool) {
 	}
 	for {
 		run := i
-		for i < len(in) && in[i] < utf8.RuneSelf && plain[in[i]] {
+		for i < len(in) && plain[in[i]] {
 			i++
 		}
 		dst = append(dst, in[run:i]...)
@@ -397,9 +418,14 @@ func appendQuoted(dst, s []byte) []byte {
 // bad base64): decoding the file's bytes with encoding/json then gives the result or the
 // error. When it succeeds, the result is the one encoding/json gives for the file's
 // bytes (FuzzDecodeTargetsCanonical), and the data decoded is the data signed.
-func decodeTargetsCanonical(canonical []byte, t *Targets) bool {
+//
+// With lazy set, the "targets" map is not built: every entry is checked to decode as
+// above, and t keeps canonical with an index of the entries (see Targets.Get). It
+// reports false for the same inputs, so that a file is indexed exactly when it would
+// have been decoded here, to the same entries (FuzzLazyTargets).
+func decodeTargetsCanonical(canonical []byte, t *Targets, lazy bool) bool {
 	d := cdec{in: canonical}
-	if !d.eat('{') {
+	if !d.eat('{') || lazy && len(canonical) > math.MaxInt32 {
 		return false
 	}
 	var out Targets
@@ -415,7 +441,12 @@ func decodeTargetsCanonical(canonical []byte, t *Targets) bool {
 		}
 		switch string(name) {
 		case "targets":
-			if out.Targets, ok = d.targets(); !ok {
+			if lazy {
+				out.index, ok = d.index()
+			} else {
+				out.Targets, ok = d.targets()
+			}
+			if !ok {
 				return false
 			}
 			continue
@@ -460,24 +491,38 @@ func (d *cdec) str() ([]byte, bool) {
 		return nil, false
 	}
 	start, escaped := d.pos, false
-	for ; d.pos < len(d.in); d.pos++ {
-		switch b := d.in[d.pos]; {
-		case b == '"':
+	for {
+		for d.pos < len(d.in) && verbatim[d.in[d.pos]] {
+			d.pos++
+		}
+		if d.pos >= len(d.in) {
+			return nil, false
+		}
+		switch d.in[d.pos] {
+		case '"':
 			s := d.in[start:d.pos]
 			d.pos++
 			if escaped {
 				s = unescape(s)
 			}
 			return s, true
-		case b == '\\':
+		case '\\':
 			escaped = true
-			d.pos++
-		case b < ' ':
+			d.pos += 2
+		default:
 			return nil, false
 		}
 	}
-	return nil, false
 }
+
+// verbatim marks the bytes a canonical string holds as they are: all but control
+// characters, `"` and `\`.
+var verbatim = func() (t [256]bool) {
+	for c := ' '; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape removes the backslashes of a canonical string: every one escapes the byte
 // after it.
@@ -534,47 +579,96 @@ func (d *cdec) targets() (map[string]FileMeta, bool) {
 		if !ok || !d.eat(':') {
 			return nil, false
 		}
-		if m[string(name)], ok = d.fileMeta(); !ok {
+		var fm FileMeta
+		if !d.fileMeta(&fm) {
 			return nil, false
 		}
+		m[string(name)] = fm
 	}
 	return m, true
 }
 
-func (d *cdec) fileMeta() (FileMeta, bool) {
-	var fm FileMeta
-	if !d.eat('{') {
-		return fm, false
-	}
-	for first := true; !d.eat('}'); first = false {
-		if !first && !d.eat(',') {
-			return fm, false
-		}
-		name, ok := d.str()
-		if !ok || !d.eat(':') {
-			return fm, false
-		}
-		switch string(name) {
-		case "hashes":
-			fm.Hashes, ok = d.hashes()
-		case "length":
-			fm.Length, ok = d.integer()
-		default:
-			ok = false
-		}
-		if !ok {
-			return fm, false
-		}
-	}
-	return fm, true
-}
-
-// hashes decodes digests the way encoding/json decodes a []byte: standard base64.
-func (d *cdec) hashes() (Hashes, bool) {
+// index checks every entry of the "targets" map the way targets decodes it, without
+// building FileMetas, and records where each entry's name starts.
+func (d *cdec) index() (*targetsIndex, bool) {
 	if !d.eat('{') {
 		return nil, false
 	}
-	h := make(Hashes)
+	scratch := indexBufs.Get().(*[]int32)
+	defer indexBufs.Put(scratch)
+	members := (*scratch)[:0]
+	var prev []byte
+	for first := true; !d.eat('}'); first = false {
+		if !first && !d.eat(',') {
+			return nil, false
+		}
+		start := d.pos
+		name, ok := d.str()
+		// Lookups search the names: they must be strictly increasing, which the fast
+		// path's canonical form guarantees (sorted, duplicates refused).
+		if !ok || !first && bytes.Compare(prev, name) >= 0 || !d.eat(':') || !d.fileMeta(nil) {
+			return nil, false
+		}
+		prev = name
+		members = append(members, int32(start))
+	}
+	*scratch = members
+	return &targetsIndex{canonical: d.in, members: slices.Clone(members)}, true
+}
+
+// indexBufs holds the buffers index collects offsets in, so that the index kept is one
+// allocation of the right size.
+var indexBufs = sync.Pool{New: func() any { return new([]int32) }}
+
+// fileMeta decodes the meta of a target into fm; with fm nil, it only checks that the
+// meta decodes, and allocates nothing.
+func (d *cdec) fileMeta(fm *FileMeta) bool {
+	if !d.eat('{') {
+		return false
+	}
+	var m FileMeta
+	for first := true; !d.eat('}'); first = false {
+		if !first && !d.eat(',') {
+			return false
+		}
+		// A name has one canonical spelling: the two known ones are recognised by
+		// their bytes, any other name fails.
+		ok := false
+		switch {
+		case d.lit(`"hashes":`):
+			m.Hashes, ok = d.hashes(fm != nil)
+		case d.lit(`"length":`):
+			m.Length, ok = d.integer()
+		}
+		if !ok {
+			return false
+		}
+	}
+	if fm != nil {
+		*fm = m
+	}
+	return true
+}
+
+// lit moves past s when the bytes at d.pos are s.
+func (d *cdec) lit(s string) bool {
+	if len(d.in)-d.pos >= len(s) && string(d.in[d.pos:d.pos+len(s)]) == s {
+		d.pos += len(s)
+		return true
+	}
+	return false
+}
+
+// hashes decodes digests the way encoding/json decodes a []byte: standard base64. Without
+// keep it only checks them, and returns nil.
+func (d *cdec) hashes(keep bool) (Hashes, bool) {
+	if !d.eat('{') {
+		return nil, false
+	}
+	var h Hashes
+	if keep {
+		h = make(Hashes)
+	}
 	for first := true; !d.eat('}'); first = false {
 		if !first && !d.eat(',') {
 			return nil, false
@@ -582,6 +676,12 @@ func (d *cdec) hashes() (Hashes, bool) {
 		alg, ok := d.str()
 		if !ok || !d.eat(':') {
 			return nil, false
+		}
+		if !keep {
+			if !d.base64() {
+				return nil, false
+			}
+			continue
 		}
 		b64, ok := d.str()
 		if !ok {
@@ -596,6 +696,32 @@ func (d *cdec) hashes() (Hashes, bool) {
 	}
 	return h, true
 }
+
+// base64 moves past a string that str and base64.StdEncoding.Decode accept, without
+// decoding it: characters of the standard alphabet, then at most two "=", a multiple of
+// four in all. Those are the strings Decode accepts but for the newlines it skips,
+// which str refuses; they need no escape, so they are the string's bytes.
+func (d *cdec) base64() bool {
+	if !d.eat('"') {
+		return false
+	}
+	start := d.pos
+	for d.pos < len(d.in) && base64Alphabet[d.in[d.pos]] {
+		d.pos++
+	}
+	if d.eat('=') {
+		d.eat('=')
+	}
+	return (d.pos-start)%4 == 0 && d.eat('"')
+}
+
+// base64Alphabet marks the characters of standard base64.
+var base64Alphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		t[c] = true
+	}
+	return t
+}()
 
 // algName spares a string per digest for the usual algorithms.
 func algName(alg []byte) string {

@@ -180,7 +180,7 @@ func FuzzDecodeTargetsCanonical(f *testing.F) {
 			return
 		}
 		var got Targets
-		if !decodeTargetsCanonical(canonical, &got) {
+		if !decodeTargetsCanonical(canonical, &got, false) {
 			if !reflect.ValueOf(got).IsZero() {
 				t.Fatalf("%q: failed decoding changed the value: %+v", raw, got)
 			}
@@ -207,7 +207,7 @@ func TestDecodeTargetsCanonical(t *testing.T) {
 		}
 		n++
 		canonical, _ := appendCanonicalFast(nil, env.Signed)
-		if !decodeTargetsCanonical(canonical, new(Targets)) {
+		if !decodeTargetsCanonical(canonical, new(Targets), false) {
 			t.Errorf("not decoded: %.100s", env.Signed)
 		}
 	}
@@ -223,7 +223,7 @@ func TestDecodeTargetsCanonical(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: not canonicalised", in)
 		}
-		if decodeTargetsCanonical(canonical, new(Targets)) {
+		if decodeTargetsCanonical(canonical, new(Targets), false) {
 			t.Errorf("%s: decoded", in)
 		}
 	}

@@ -77,8 +77,12 @@ type RoleKeys struct {
 // Targets is the "signed" part of targets.json and of every delegated role's file.
 type Targets struct {
 	Common
-	Delegations Delegations         `json:"delegations"`
-	Targets     map[string]FileMeta `json:"targets"`
+	Delegations Delegations `json:"delegations"`
+	// Targets maps target names to their meta. It is nil in a file verified with
+	// VerifyOptions.LazyTargets; Get, All and Len read either form.
+	Targets map[string]FileMeta `json:"targets"`
+	// index replaces Targets in a file verified with LazyTargets.
+	index *targetsIndex
 }
 
 // Delegations lists the direct child roles of a targets role and their keys.

@@ -69,6 +69,10 @@ func checkForSigning(role string, meta Metadata) error {
 		if role != RoleTargets && !IsDelegation(role) {
 			return fmt.Errorf("%q is not a targets role", role)
 		}
+		if m.index != nil {
+			// Their Targets map is nil: the file would lose every target.
+			return errors.New("targets read with LazyTargets cannot be signed")
+		}
 		for name := range m.Targets {
 			if strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 }) {
 				return fmt.Errorf("target name %q contains control characters", name)

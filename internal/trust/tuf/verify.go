@@ -37,6 +37,10 @@ type VerifyOptions struct {
 	// AllowExpired accepts expired metadata (docker's allow-expired-trust-cache) and
 	// lists it in Repository.Expired; everything else is checked as usual.
 	AllowExpired bool
+	// LazyTargets leaves the targets of targets files undecoded until they are read
+	// through Targets.Get or All, for readers that look up a few of many targets.
+	// Targets.Targets is then nil; every entry is still checked during verification.
+	LazyTargets bool
 }
 
 // Repository is the verified metadata of one repository.
@@ -240,7 +244,7 @@ func (v *verifier) load(role string, limit int64, parent *FileMeta, keys keySet,
 	if err != nil {
 		return nil, err
 	}
-	signers, err := verifyFile(data, keys, out, check)
+	signers, err := verifyFile(data, keys, out, check, v.opts.LazyTargets)
 	if err != nil {
 		return nil, newVerifyError(v.gun, role, FileName(role), err)
 	}
@@ -270,32 +274,45 @@ func subset(keys map[string]PublicKey, ids []string) map[string]PublicKey {
 }
 
 // verifyFile parses a metadata file into out and checks its signatures against keys,
-// then its structure with check.
-func verifyFile(data []byte, keys keySet, out Metadata, check func() error) ([]string, error) {
+// then its structure with check. With lazy, a targets file keeps its canonical form
+// for Targets.Get instead of decoding its targets when it can.
+func verifyFile(data []byte, keys keySet, out Metadata, check func() error, lazy bool) ([]string, error) {
+	t, isTargets := out.(*Targets)
+	keep := lazy && isTargets
 	buf := canonicalBufs.Get().(*[]byte)
 	defer canonicalBufs.Put(buf)
+	dst := (*buf)[:0]
+	if keep {
+		// The canonical form outlives the call: it gets a buffer of its own, of about
+		// its size.
+		dst = make([]byte, 0, len(data))
+	}
 	// Files as notary writes them are parsed and canonicalised in one pass; the others
 	// take the general parser, then the fast or the slow canonical form.
-	env, canonical, fast := parseEnvelopeFast((*buf)[:0], data)
+	env, canonical, fast := parseEnvelopeFast(dst, data)
 	var err error
 	if !fast {
 		if env, err = ParseEnvelope(data); err != nil {
 			return nil, err
 		}
-		canonical, fast = appendCanonicalFast((*buf)[:0], env.Signed)
+		canonical, fast = appendCanonicalFast(dst, env.Signed)
 	}
-	if fast {
+	switch {
+	case !fast:
+		if canonical, err = canonicalSlow(env.Signed); err != nil {
+			return nil, reasonf(ErrMalformed, "canonical form: %v", err)
+		}
+	case !keep:
 		*buf = canonical
-	} else if canonical, err = canonicalSlow(env.Signed); err != nil {
-		return nil, reasonf(ErrMalformed, "canonical form: %v", err)
 	}
 	signers, err := verifySignatures(env.Signatures, canonical, keys.Keys, keys.Threshold)
 	if err != nil {
 		return nil, err
 	}
-	// A targets file is decoded from the bytes the signatures cover when the fast path
-	// made them; other files, and targets files it cannot decode, from the file's.
-	if t, ok := out.(*Targets); !fast || !ok || !decodeTargetsCanonical(canonical, t) {
+	// A targets file is decoded (or indexed) from the bytes the signatures cover when
+	// the fast path made them; other files, and targets files it cannot decode, from
+	// the file's.
+	if !fast || !isTargets || !decodeTargetsCanonical(canonical, t, keep) {
 		if err := decodeSigned(env, out); err != nil {
 			return nil, err
 		}
@@ -343,9 +360,11 @@ func (v *verifier) loadTargets(r *TargetsRole) (*VerifyError, error) {
 		return nil, nil
 	}
 	var outside []string
-	for name := range t.Targets {
-		if !r.AllowsPath(name) {
-			outside = append(outside, strconv.Quote(name))
+	if !slices.Contains(r.Paths, "") { // "" admits every name
+		for name := range t.names() {
+			if !r.AllowsPath(name) {
+				outside = append(outside, strconv.Quote(name))
+			}
 		}
 	}
 	if len(outside) == 0 {
