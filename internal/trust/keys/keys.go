@@ -85,9 +85,14 @@ const (
 	legacyNonRootDir = "tuf_keys"
 )
 
+// maxName is the longest role or repository name accepted in a key file header.
+const maxName = 255
+
 var (
-	validRole = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_./]{0,254}$`)
-	validGUN  = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_./:@]{0,254}$`)
+	// Lengths are checked apart (maxName): a bounded repetition compiles into hundreds
+	// of states and cost every command milliseconds at start.
+	validRole = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_./]*$`)
+	validGUN  = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_./:@]*$`)
 )
 
 // List returns the keys in the order `notary key list` prints them: root keys first,
@@ -252,7 +257,7 @@ func (s *Store) Generate(role, gun string) (Info, tuf.PublicKey, error) {
 // keyGUN applies notary's rule: the GUN belongs to targets, snapshot and timestamp keys
 // only, and those need one.
 func keyGUN(role, gun string) (string, error) {
-	if !validRole.MatchString(role) {
+	if len(role) > maxName || !validRole.MatchString(role) {
 		return "", fmt.Errorf("invalid role name %q", role)
 	}
 	switch role {
@@ -260,7 +265,7 @@ func keyGUN(role, gun string) (string, error) {
 		if gun == "" {
 			return "", fmt.Errorf("a %s key needs a repository name (GUN)", role)
 		}
-		if !validGUN.MatchString(gun) {
+		if len(gun) > maxName || !validGUN.MatchString(gun) {
 			return "", fmt.Errorf("invalid repository name %q", gun)
 		}
 		return gun, nil
