@@ -3,7 +3,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -19,55 +19,6 @@ import (
 // metadata/, so a leftover of a killed process is harmless and removed next time.
 const stagingPrefix = ".metadata.new-"
 
-// cacheDir reads a repository's metadata folder.
-type cacheDir string
-
-// Read opens only regular files, at most limit+1 bytes: a FIFO or device planted in
-// the trust dir must not block the reader.
-func (d cacheDir) Read(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", f.Name())
-	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
-}
-
-// RootVersions lists the cached N.root.json files.
-func (d cacheDir) RootVersions() ([]int, error) {
-	entries, err := os.ReadDir(string(d))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	var versions []int
-	for _, e := range entries {
-		if v, ok := rootVersion(strings.TrimSuffix(e.Name(), ".json")); ok {
-			versions = append(versions, v)
-		}
-	}
-	return versions, nil
-}
-
-// rootVersion parses "N.root".
-func rootVersion(name string) (int, bool) {
-	n, ok := strings.CutSuffix(name, "."+tuf.RoleRoot)
-	if !ok {
-		return 0, false
-	}
-	v, err := strconv.Atoi(n)
-	if err != nil || v < 1 || strconv.Itoa(v) != n {
-		return 0, false
-	}
-	return v, true
-}
-
 // versionedRoot is the name under which a root version is kept for the rotation chain.
 func versionedRoot(version int) string { return strconv.Itoa(version) + "." + tuf.RoleRoot }
 
@@ -75,13 +26,13 @@ func versionedRoot(version int) string { return strconv.Itoa(version) + "." + tu
 // before anything is written. It records what is read, so that the files of a verified
 // state can be written together.
 type overlay struct {
-	cache cacheDir
+	cache repo.DirSource
 	files map[string][]byte // downloads; not changed while tuf.Verify reads
 	mu    sync.Mutex        // guards read: tuf.Verify reads delegations concurrently
 	read  map[string][]byte
 }
 
-func newOverlay(cache cacheDir) *overlay {
+func newOverlay(cache repo.DirSource) *overlay {
 	return &overlay{cache: cache, files: map[string][]byte{}, read: map[string][]byte{}}
 }
 
@@ -122,7 +73,7 @@ func (o *overlay) RootVersions() ([]int, error) {
 		return nil, err
 	}
 	for name := range o.files {
-		if v, ok := rootVersion(name); ok {
+		if v, ok := repo.RootVersion(name); ok {
 			versions = append(versions, v)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -53,7 +54,7 @@ func (r *Repository) Init(ctx context.Context, opts InitOptions) (Keys, error) {
 		}
 		// An init whose publish failed left root and targets but never a timestamp:
 		// publish those rather than make new keys.
-		cache := cacheDir(mdir)
+		cache := repo.DirSource(mdir)
 		if _, err := cache.Read(tuf.RoleTimestamp, tuf.MaxTimestampSize); errors.Is(err, fs.ErrNotExist) {
 			var root tuf.Root
 			if b, err := cache.Read(tuf.RoleRoot, tuf.MaxRootSize); err == nil && peek(b, &root) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/trustctl/trustctl/internal/trust/keys"
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -93,7 +94,7 @@ func (st *state) loadLocal() error {
 	if err != nil {
 		return err
 	}
-	cache := cacheDir(mdir)
+	cache := repo.DirSource(mdir)
 	notInit := fmt.Errorf("%w: the server has no trust data for %s and the trust dir none to publish; run trustctl init %s", ErrNotInitialized, r.gun, r.gun)
 	for _, role := range []string{tuf.RoleRoot, tuf.RoleTargets, tuf.RoleSnapshot} {
 		b, err := cache.Read(role, tuf.MaxRootSize)

@@ -11,6 +11,7 @@ import (
 	"path"
 	"sync"
 
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -36,7 +37,7 @@ func (r *Repository) Fetch(ctx context.Context) (*tuf.Repository, error) {
 			return err
 		}
 		got := versionsOf(f.meta)
-		for role, v := range r.floors(cacheDir(mdir)) {
+		for role, v := range r.floors(repo.DirSource(mdir)) {
 			if g, ok := got[role]; ok && g < v {
 				r.log.Debug("the cache is newer than this fetch; kept", "repository", r.gun, "role", role)
 				return nil
@@ -97,7 +98,7 @@ func (r *Repository) update(ctx context.Context) (*fetched, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := cacheDir(mdir)
+	cache := repo.DirSource(mdir)
 	floors := r.floors(cache)
 	src := newOverlay(cache)
 	trusted, err := cache.Read(tuf.RoleRoot, tuf.MaxRootSize)
@@ -132,7 +133,7 @@ func (r *Repository) update(ctx context.Context) (*fetched, error) {
 
 // floors are the versions of the cache, if it verifies (expired or not): anything
 // older downloaded is a rollback.
-func (r *Repository) floors(cache cacheDir) tuf.Versions {
+func (r *Repository) floors(cache repo.DirSource) tuf.Versions {
 	meta, err := tuf.Verify(r.gun, cache, tuf.VerifyOptions{Now: r.now(), AllowExpired: true})
 	if err != nil {
 		return nil

@@ -47,7 +47,7 @@ func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
 		return nil, &tuf.VerifyError{GUN: gun, Role: tuf.RoleRoot, Reason: tuf.ErrNoTrustData, Err: err}
 	}
 	// A reader looks up a few of a repository's targets: they are decoded when read.
-	meta, err := tuf.Verify(gun, dirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted,
+	meta, err := tuf.Verify(gun, DirSource(mdir), tuf.VerifyOptions{Now: opts.Now, Pin: opts.Pin, Trusted: opts.Trusted,
 		AllowExpired: opts.AllowExpired, LazyTargets: true})
 	if err != nil {
 		return nil, err
@@ -55,12 +55,12 @@ func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
 	return &Repo{meta: meta}, nil
 }
 
-// dirSource reads a metadata directory.
-type dirSource string
+// DirSource is a repository's cached metadata folder as tuf.Verify reads it.
+type DirSource string
 
 // Read opens only regular files: a FIFO or device planted in the trust dir must not
 // block or flood the reader. Role names were validated, so they cannot leave the dir.
-func (d dirSource) Read(name string, limit int64) ([]byte, error) {
+func (d DirSource) Read(name string, limit int64) ([]byte, error) {
 	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
 	if err != nil {
 		return nil, err
@@ -92,24 +92,33 @@ func (d dirSource) Read(name string, limit int64) ([]byte, error) {
 	}
 }
 
-func (d dirSource) RootVersions() ([]int, error) {
+// RootVersions lists the versions N of the cached N.root.json files.
+func (d DirSource) RootVersions() ([]int, error) {
 	entries, err := os.ReadDir(string(d))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	var versions []int
 	for _, e := range entries {
-		n, ok := strings.CutSuffix(e.Name(), "."+tuf.FileName(tuf.RoleRoot))
-		if !ok {
-			continue
+		if v, ok := RootVersion(strings.TrimSuffix(e.Name(), ".json")); ok {
+			versions = append(versions, v)
 		}
-		v, err := strconv.Atoi(n)
-		if err != nil || v < 1 || strconv.Itoa(v) != n {
-			continue
-		}
-		versions = append(versions, v)
 	}
 	return versions, nil
+}
+
+// RootVersion parses the name "N.root" of a superseded root kept for the rotation
+// chain.
+func RootVersion(name string) (int, bool) {
+	n, ok := strings.CutSuffix(name, "."+tuf.RoleRoot)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.Atoi(n)
+	if err != nil || v < 1 || strconv.Itoa(v) != n {
+		return 0, false
+	}
+	return v, true
 }
 
 // GUN is the repository's name.
