@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -9,11 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/trustctl/trustctl/internal/yamlerr"
 
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -45,39 +45,6 @@ func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
 		line = n.Line
 	}
 	return &Error{File: ps.file, Line: line, Err: fmt.Errorf(format, args...)}
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError splits "yaml: line N: problem".
-func yamlError(err error) (line int, msg string) {
-	m := yamlLine.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 1, strings.TrimPrefix(err.Error(), "yaml: ")
-	}
-	line, _ = strconv.Atoi(m[1])
-	return line, m[2]
-}
-
-// problemLine improves on yaml.v3, which reports the line where the enclosing block
-// starts: it is the first line whose prefix of the file fails with the same problem.
-func problemLine(data []byte, line int, msg string) int {
-	const maxLines = 2000
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxLines {
-		return line
-	}
-	var prefix []byte
-	for i := range lines[:len(lines)-1] {
-		prefix = append(prefix, lines[i]...)
-		var doc yaml.Node
-		if err := yaml.Unmarshal(prefix, &doc); err != nil {
-			if _, m := yamlError(err); m == msg {
-				return i + 1
-			}
-		}
-	}
-	return line
 }
 
 // field is a key of a mapping and its value.
@@ -170,8 +137,8 @@ func (ps *parser) pattern(n *yaml.Node, what string) (*Pattern, error) {
 func (ps *parser) policy(data []byte) (*Policy, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlError(err)
-		return nil, &Error{File: ps.file, Line: problemLine(data, line, msg), Err: errors.New(msg)}
+		line, msg := yamlerr.Locate(data, err)
+		return nil, &Error{File: ps.file, Line: max(line, 1), Err: errors.New(msg)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, ps.errf(nil, "empty policy file")

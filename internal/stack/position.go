@@ -1,16 +1,14 @@
 package stack
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/trustctl/trustctl/internal/yamlerr"
 )
 
 // compose-go keeps no positions, so the files are parsed a second time as YAML nodes to
@@ -27,8 +25,6 @@ type yamlFile struct {
 	root *yaml.Node // top-level mapping; nil for an empty file
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // parseFile reads and parses one file; its errors are InputErrors naming the file and,
 // for malformed YAML, the line.
 func parseFile(name, dir string) (*yamlFile, error) {
@@ -42,43 +38,10 @@ func parseFile(name, dir string) (*yamlFile, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlError(err)
-		return nil, &InputError{File: name, Line: problemLine(data, line, msg), Err: errors.New(msg)}
+		line, msg := yamlerr.Locate(data, err)
+		return nil, &InputError{File: name, Line: line, Err: errors.New(msg)}
 	}
 	return &yamlFile{name: name, dir: dir, root: resolve(&doc)}, nil
-}
-
-// yamlError splits "yaml: line N: problem".
-func yamlError(err error) (line int, msg string) {
-	m := yamlLine.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0, strings.TrimPrefix(err.Error(), "yaml: ")
-	}
-	line, _ = strconv.Atoi(m[1])
-	return line, m[2]
-}
-
-// problemLine improves on yaml.v3, which reports the line where the enclosing block
-// starts rather than the line of the problem: it is the first line whose prefix of the
-// file fails with the same problem. Files too long for this quadratic search keep
-// the line yaml.v3 gave.
-func problemLine(data []byte, line int, msg string) int {
-	const maxLines = 2000
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxLines {
-		return line
-	}
-	var prefix []byte
-	for i := range lines[:len(lines)-1] {
-		prefix = append(prefix, lines[i]...)
-		var doc yaml.Node
-		if err := yaml.Unmarshal(prefix, &doc); err != nil {
-			if _, m := yamlError(err); m == msg {
-				return i + 1
-			}
-		}
-	}
-	return line
 }
 
 // resolve follows aliases and unwraps the document node.
