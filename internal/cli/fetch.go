@@ -52,7 +52,9 @@ func (a *app) fetchCommand() *cobra.Command {
 					return err
 				}
 			}
-			metas, errs := client.FetchAll(cmd.Context(), repos)
+			bar := a.progress("fetching repositories", len(repos))
+			metas, errs := client.FetchAll(cmd.Context(), repos, bar.Increment)
+			bar.Done()
 			for i, gun := range guns {
 				meta := metas[i]
 				if errs[i] != nil {

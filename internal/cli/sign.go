@@ -79,15 +79,22 @@ func (a *app) signCommand() *cobra.Command {
 				}
 				reg := client.Registry{Credentials: creds}
 				targets := make([]client.Target, 0, len(tags[gun]))
+				var bar progress = noProgress{} // the registry lookups are the slow part
+				if digest == "" {
+					bar = a.progress("resolving "+gun, len(tags[gun]))
+				}
 				for _, tag := range tags[gun] {
 					t := client.Target{Name: tag, Digest: digest, Size: size}
 					if digest == "" {
 						if t, err = reg.Resolve(cmd.Context(), gun, tag); err != nil {
+							bar.Done()
 							return err
 						}
+						bar.Increment()
 					}
 					targets = append(targets, t)
 				}
+				bar.Done()
 				r, err := a.onlineRepo(gun, client.Options{})
 				if err != nil {
 					return err

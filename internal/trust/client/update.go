@@ -48,11 +48,16 @@ func (r *Repository) Fetch(ctx context.Context) (*tuf.Repository, error) {
 }
 
 // FetchAll fetches repositories as Fetch does, several at once; the results are in the
-// order of repos.
-func FetchAll(ctx context.Context, repos []*Repository) ([]*tuf.Repository, []error) {
+// order of repos. done, when not nil, is called as each one ends (for progress).
+func FetchAll(ctx context.Context, repos []*Repository, done func()) ([]*tuf.Repository, []error) {
 	metas := make([]*tuf.Repository, len(repos))
 	errs := make([]error, len(repos))
-	parallel(len(repos), func(i int) { metas[i], errs[i] = repos[i].Fetch(ctx) })
+	parallel(len(repos), func(i int) {
+		metas[i], errs[i] = repos[i].Fetch(ctx)
+		if done != nil {
+			done()
+		}
+	})
 	return metas, errs
 }
 
