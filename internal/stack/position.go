@@ -41,6 +41,14 @@ func parseFile(name, dir string) (*yamlFile, error) {
 		line, msg := yamlerr.Locate(data, err)
 		return nil, &InputError{File: name, Line: line, Err: errors.New(msg)}
 	}
+	// yaml.v3's decoder refuses an anchor that contains itself and alias bombs; the
+	// compose loader would instead spend minutes on them (its merge-key cycle check is
+	// exponential), so they are turned away here first.
+	var value any
+	if err := doc.Decode(&value); err != nil {
+		line, msg := yamlerr.Locate(data, err)
+		return nil, &InputError{File: name, Line: line, Err: errors.New(msg)}
+	}
 	return &yamlFile{name: name, dir: dir, root: resolve(&doc)}, nil
 }
 
