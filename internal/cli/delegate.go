@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/bundle"
-	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -218,31 +217,24 @@ func (a *app) delegateListCommand() *cobra.Command {
 }
 
 func (a *app) printDelegations(ds []client.Delegation) error {
-	if a.jsonOutput() {
-		type delegationJSON struct {
-			Role      string   `json:"role"`
-			Paths     []string `json:"paths"`
-			KeyIDs    []string `json:"keyIds"`
-			Threshold int      `json:"threshold"`
-		}
-		out := make([]delegationJSON, 0, len(ds))
-		for _, d := range ds {
-			out = append(out, delegationJSON{d.Role, d.Paths, d.KeyIDs, d.Threshold})
-		}
-		return writeJSON(a.streams.Out, out)
+	type delegationJSON struct {
+		Role      string   `json:"role"`
+		Paths     []string `json:"paths"`
+		KeyIDs    []string `json:"keyIds"`
+		Threshold int      `json:"threshold"`
 	}
-	rows := make([][]string, 0, len(ds))
-	for _, d := range ds {
-		paths := make([]string, len(d.Paths))
-		for i, p := range d.Paths {
-			paths[i] = strconv.Quote(p)
-			if p == "" {
-				paths[i] += " <all paths>"
+	return writeListing(a, ds, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"},
+		func(d client.Delegation) []string {
+			paths := make([]string, len(d.Paths))
+			for i, p := range d.Paths {
+				paths[i] = strconv.Quote(p)
+				if p == "" {
+					paths[i] += " <all paths>"
+				}
 			}
-		}
-		rows = append(rows, []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, ","), strconv.Itoa(d.Threshold)})
-	}
-	return report.Table(a.streams.Out, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"}, rows)
+			return []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, ","), strconv.Itoa(d.Threshold)}
+		},
+		func(d client.Delegation) any { return delegationJSON{d.Role, d.Paths, d.KeyIDs, d.Threshold} })
 }
 
 func (a *app) delegateRemoveCommand() *cobra.Command {

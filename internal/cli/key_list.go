@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
-	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/trust/keys"
 )
 
 func (a *app) keyListCommand() *cobra.Command {
@@ -18,31 +16,15 @@ func (a *app) keyListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				type keyJSON struct {
-					Role     string `json:"role"`
-					GUN      string `json:"gun"`
-					ID       string `json:"id"`
-					Location string `json:"location"`
-				}
-				out := make([]keyJSON, 0, len(list))
-				for _, k := range list {
-					out = append(out, keyJSON{Role: k.Role, GUN: k.GUN, ID: k.ID, Location: k.Path})
-				}
-				return writeJSON(a.streams.Out, out)
+			type keyJSON struct {
+				Role     string `json:"role"`
+				GUN      string `json:"gun"`
+				ID       string `json:"id"`
+				Location string `json:"location"`
 			}
-			rows := make([][]string, 0, len(list))
-			for _, k := range list {
-				rows = append(rows, []string{k.Role, k.GUN, k.ID, k.Path})
-			}
-			return report.Table(a.streams.Out, []string{"ROLE", "GUN", "KEY ID", "LOCATION"}, rows)
+			return writeListing(a, list, []string{"ROLE", "GUN", "KEY ID", "LOCATION"},
+				func(k keys.Info) []string { return []string{k.Role, k.GUN, k.ID, k.Path} },
+				func(k keys.Info) any { return keyJSON{Role: k.Role, GUN: k.GUN, ID: k.ID, Location: k.Path} })
 		},
 	}
-}
-
-// writeJSON writes v indented, as every -o json output.
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

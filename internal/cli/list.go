@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/trust/repo"
 )
 
 func (a *app) listCommand() *cobra.Command {
@@ -31,25 +31,17 @@ func (a *app) listCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			targets := r.List(roles...)
-			if a.jsonOutput() {
-				type targetJSON struct {
-					Name   string `json:"name"`
-					Digest string `json:"digest"`
-					Size   int64  `json:"size"`
-					Role   string `json:"role"`
-				}
-				out := make([]targetJSON, 0, len(targets))
-				for _, t := range targets {
-					out = append(out, targetJSON{t.Name, t.Digest, t.Size, t.Role})
-				}
-				return writeJSON(a.streams.Out, out)
+			type targetJSON struct {
+				Name   string `json:"name"`
+				Digest string `json:"digest"`
+				Size   int64  `json:"size"`
+				Role   string `json:"role"`
 			}
-			rows := make([][]string, 0, len(targets))
-			for _, t := range targets {
-				rows = append(rows, []string{t.Name, strings.TrimPrefix(t.Digest, "sha256:"), strconv.FormatInt(t.Size, 10), t.Role})
-			}
-			return report.Table(a.streams.Out, []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"}, rows)
+			return writeListing(a, r.List(roles...), []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"},
+				func(t repo.Target) []string {
+					return []string{t.Name, strings.TrimPrefix(t.Digest, "sha256:"), strconv.FormatInt(t.Size, 10), t.Role}
+				},
+				func(t repo.Target) any { return targetJSON{t.Name, t.Digest, t.Size, t.Role} })
 		},
 	}
 	flags.register(cmd)
