@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustctl/trustctl/internal/bundle"
 	"github.com/trustctl/trustctl/internal/trust/client"
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -37,11 +38,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			"(--no-releases skips that). Paths default to all.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gun, err := parseGUN(args[0])
-			if err != nil {
-				return err
-			}
-			role, err := delegationName(args[1])
+			gun, role, err := delegationArgs(args)
 			if err != nil {
 				return err
 			}
@@ -100,6 +97,15 @@ func (a *app) delegateAddCommand() *cobra.Command {
 
 // delegationName is a signer name (qa) or role (targets/qa); docker's rule for names
 // of direct delegations applies, and "releases" is accepted only as the release role.
+// delegationArgs reads the REPOSITORY NAME arguments of the delegate commands.
+func delegationArgs(args []string) (gun, role string, err error) {
+	if gun, err = parseGUN(args[0]); err != nil {
+		return "", "", err
+	}
+	role, err = delegationName(args[1])
+	return gun, role, err
+}
+
 func delegationName(name string) (string, error) {
 	role, err := delegationRole(name)
 	if err != nil {
@@ -189,12 +195,7 @@ func (a *app) delegateListCommand() *cobra.Command {
 			}
 			var meta *tuf.Repository
 			if offline {
-				flags := readFlags{now: now}
-				opts, err := flags.options()
-				if err != nil {
-					return err
-				}
-				r, err := a.openRepo(gun, opts)
+				r, err := a.openRepo(gun, repo.Options{Now: at})
 				if err != nil {
 					return err
 				}
@@ -248,11 +249,7 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			"(--keep-releases skips that).",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gun, err := parseGUN(args[0])
-			if err != nil {
-				return err
-			}
-			role, err := delegationName(args[1])
+			gun, role, err := delegationArgs(args)
 			if err != nil {
 				return err
 			}

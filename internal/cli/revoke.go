@@ -17,11 +17,7 @@ func (a *app) revokeCommand() *cobra.Command {
 			"no delegations, or from --role) and publish the change.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			guns, tags, err := tagsByRepo(args)
-			if err != nil {
-				return err
-			}
-			roles, err := roleFlags(roleNames)
+			guns, tags, roles, err := signingArgs(args, roleNames)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,16 @@ import (
 	"github.com/trustctl/trustctl/internal/trust/client"
 )
 
+// signingArgs reads the IMAGE:TAG arguments (grouped by repository, in argument order)
+// and the --role values of sign and revoke.
+func signingArgs(args, roleNames []string) (guns []string, tags map[string][]string, roles []string, err error) {
+	if guns, tags, err = tagsByRepo(args); err != nil {
+		return nil, nil, nil, err
+	}
+	roles, err = roleFlags(roleNames)
+	return guns, tags, roles, err
+}
+
 // tagsByRepo groups IMAGE:TAG arguments by repository, in argument order.
 func tagsByRepo(args []string) ([]string, map[string][]string, error) {
 	var guns []string
@@ -61,11 +71,7 @@ func (a *app) signCommand() *cobra.Command {
 			"the trust dir's root key, a new targets key, the snapshot key on the server).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			guns, tags, err := tagsByRepo(args)
-			if err != nil {
-				return err
-			}
-			roles, err := roleFlags(roleNames)
+			guns, tags, roles, err := signingArgs(args, roleNames)
 			if err != nil {
 				return err
 			}
