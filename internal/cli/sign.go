@@ -79,11 +79,10 @@ func (a *app) signCommand() *cobra.Command {
 				return errors.New("--digest and --size go together")
 			}
 			for _, gun := range guns {
-				creds, err := a.credentials(gun)
+				reg, repo, err := a.registry(gun)
 				if err != nil {
 					return err
 				}
-				reg := client.Registry{Credentials: creds}
 				targets := make([]client.Target, 0, len(tags[gun]))
 				var bar progress = noProgress{} // the registry lookups are the slow part
 				if digest == "" {
@@ -92,10 +91,12 @@ func (a *app) signCommand() *cobra.Command {
 				for _, tag := range tags[gun] {
 					t := client.Target{Name: tag, Digest: digest, Size: size}
 					if digest == "" {
-						if t, err = reg.Resolve(cmd.Context(), gun, tag); err != nil {
+						d, err := reg.Resolve(cmd.Context(), repo, tag)
+						if err != nil {
 							bar.Done()
-							return err
+							return fmt.Errorf("resolve %s:%s: %w", gun, tag, err)
 						}
+						t.Digest, t.Size = d.Digest, d.Size
 						bar.Increment()
 					}
 					targets = append(targets, t)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 
+	"github.com/trustctl/trustctl/internal/registry"
 	"github.com/trustctl/trustctl/internal/testenv"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -167,7 +168,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("faults behind a proxy", func(t *testing.T) {
 		proxy, faults := faultProxy(t, ns)
 		pc := mustNew(t, proxy, gun, Options{})
-		pc.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+		pc.ep.SetBackoff([]time.Duration{time.Millisecond, time.Millisecond, time.Millisecond})
 		if !pc.Insecure() || c.Insecure() {
 			t.Fatal("Insecure() should follow the URL scheme")
 		}
@@ -317,9 +318,12 @@ func TestTokenAuthRealServer(t *testing.T) {
 		}}
 	}})
 	ctx := context.Background()
+	host := strings.TrimPrefix(ns.URL, "https://")
 	client := func(user, pass string) *Client {
-		dockerDir := writeDockerConfig(t, "registry.example.com", user, pass)
-		return mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile, Credentials: DockerCredentials(dockerDir, "registry.example.com")})
+		// The registry is on the notary server's host: its credential may go to the
+		// token service there.
+		dockerDir := writeDockerConfig(t, host, user, pass)
+		return mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile, Credentials: registry.DockerCredentials(dockerDir, host)})
 	}
 
 	anon := mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile})
@@ -348,7 +352,7 @@ func TestTokenAuthRealServer(t *testing.T) {
 	bob := client("bob", "bob-secret") // the token service grants bob pull only
 	_, err := bob.GetKey(ctx, "timestamp")
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), `tried user "bob" from `) ||
-		!strings.Contains(err.Error(), "config.json auth for registry.example.com") || strings.Contains(err.Error(), "bob-secret") {
+		!strings.Contains(err.Error(), "config.json auth for "+host) || strings.Contains(err.Error(), "bob-secret") {
 		t.Fatalf("bob push: %v", err)
 	}
 
@@ -559,7 +563,7 @@ func (f *faults) hits(suffix string) int { return int(f.count[suffix].Load()) }
 func faultProxy(t *testing.T, ns *testenv.Server) (string, *faults) {
 	target, _ := url.Parse(ns.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
-	tc, err := tlsConfig("", Options{CAFile: ns.CAFile})
+	tc, err := registry.TLSConfig("", registry.TLS{CAFile: ns.CAFile})
 	if err != nil {
 		t.Fatal(err)
 	}
