@@ -172,6 +172,9 @@ func TestSignCredentials(t *testing.T) {
 		challenge string
 		realmTLS  bool
 		realmHost string
+		// redirect sends the authorised manifest request to another server: "port" the
+		// same host on another port, "http" plain http.
+		redirect string
 		// wantReg are the servers that may see the registry credential.
 		wantReg []string
 	}{
@@ -179,6 +182,8 @@ func TestSignCredentials(t *testing.T) {
 		{name: "plain http token realm", challenge: `Bearer realm="%s/token",service="registry"`},
 		{name: "token realm on another host", challenge: `Bearer realm="%s/token",service="registry"`, realmTLS: true, realmHost: "localhost"},
 		{name: "https token realm on the registry's host", challenge: `Bearer realm="%s/token",service="registry"`, realmTLS: true, wantReg: []string{"realm"}},
+		{name: "redirect to another port", challenge: `Basic realm="registry"`, redirect: "port", wantReg: []string{"registry"}},
+		{name: "redirect to plain http", challenge: `Basic realm="registry"`, redirect: "http", wantReg: []string{"registry"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +197,18 @@ func TestSignCredentials(t *testing.T) {
 			if strings.Contains(challenge, "%s") {
 				challenge = fmt.Sprintf(challenge, realmURL)
 			}
-			registry := hs.Serve(t, "registry", true, challenger(challenge))
+			other := hs.Serve(t, "other", tt.redirect != "http", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+				fmt.Fprint(w, `{"schemaVersion":2}`)
+			})
+			ask := challenger(challenge)
+			registry := hs.Serve(t, "registry", true, func(w http.ResponseWriter, r *http.Request) {
+				if tt.redirect != "" && r.Header.Get("Authorization") != "" && strings.Contains(r.URL.Path, "/manifests/") {
+					http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+					return
+				}
+				ask(w, r)
+			})
 			notary := hs.Serve(t, "notary", true, challenger(`Basic realm="notary"`))
 			dockerLogin(t, registry.Host)
 			code, stderr := runCLI(t, map[string]string{"NOTARY_AUTH": notaryAuth},
@@ -200,8 +216,19 @@ func TestSignCredentials(t *testing.T) {
 			if code == 0 {
 				t.Fatalf("sign against hostile servers passed:\n%s", stderr)
 			}
-			sawOnly(t, hs, "NOTARY_AUTH", notaryAuth)
+			if tt.redirect == "http" && !strings.Contains(stderr, "refusing the redirect") {
+				t.Errorf("redirect to http: %s", stderr)
+			}
+			// The named notary server, reached once the digest is known, may get it.
+			if got := slices.DeleteFunc(hs.Authorized(notaryAuth), func(s string) bool { return s == "notary" }); len(got) > 0 {
+				t.Errorf("NOTARY_AUTH was sent to %q; requests:\n%s", got, seenText(hs))
+			}
 			sawOnly(t, hs, "the registry credential", regAuth, tt.wantReg...)
+			for _, s := range hs.Seen() {
+				if s.Server == "other" && (s.Authorization != "" || tt.redirect == "http") {
+					t.Errorf("the redirect target got %s %s with Authorization %q", s.Method, s.Path, s.Authorization)
+				}
+			}
 		})
 	}
 }
