@@ -232,3 +232,46 @@ func TestSignCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenAuthEndToEnd is the positive path on the real parts: a notary-server with
+// token auth, named with --server, gets NOTARY_AUTH through its https token service on
+// its host; sign reads the digest from the real registry; fetch reads it back.
+func TestTokenAuthEndToEnd(t *testing.T) {
+	var tokens *testenv.TokenService
+	ns := testenv.StartServerWith(t, testenv.ServerOptions{Auth: func(p *testenv.PKI) map[string]any {
+		tokens = testenv.NewTokenService(t, p)
+		return tokens.AuthOptions()
+	}})
+	reg := testenv.StartRegistry(t)
+	img := reg.Push(t, "dev/app", "1.0")
+	gun := reg.Host + "/dev/app"
+	env := map[string]string{
+		"NOTARY_AUTH":                 base64.StdEncoding.EncodeToString([]byte("alice:alice-secret")),
+		"NOTARY_ROOT_PASSPHRASE":      "root passphrase",
+		"NOTARY_TARGETS_PASSPHRASE":   "targets passphrase",
+		"NOTARY_SNAPSHOT_PASSPHRASE":  "snapshot passphrase",
+		"DOCKER_CONTENT_TRUST_SERVER": ns.URL,
+	}
+	dir := t.TempDir()
+	if code, stderr := runCLI(t, env, "sign", "--init", "-d", dir, "--tlscacert", ns.CAFile, gun+":1.0"); code != 0 {
+		t.Fatalf("sign: exit %d: %s", code, stderr)
+	}
+	if code, stderr := runCLI(t, env, "fetch", "-d", t.TempDir(), "--tlscacert", ns.CAFile, gun); code != 0 {
+		t.Fatalf("fetch: exit %d: %s", code, stderr)
+	}
+	code, out := runCLIOut(t, env, "list", "-d", dir, gun)
+	if code != 0 || !strings.Contains(out, strings.TrimPrefix(img.Digest, "sha256:")) {
+		t.Fatalf("list: exit %d: %s", code, out)
+	}
+	if len(tokens.Requests("alice")) == 0 || len(tokens.Requests("")) != 0 {
+		t.Errorf("token requests: alice %q, anonymous %q", tokens.Requests("alice"), tokens.Requests(""))
+	}
+}
+
+// runCLIOut is runCLI returning stdout.
+func runCLIOut(t *testing.T, env map[string]string, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := Execute(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, Err: &out}, func(k string) string { return env[k] })
+	return code, out.String()
+}

@@ -309,13 +309,10 @@ func TestStockServer(t *testing.T) {
 // operation and the credentials read from a docker config.json.
 func TestTokenAuthRealServer(t *testing.T) {
 	const gun = "registry.example.com/dev/app"
-	var tokens *tokenService
+	var tokens *testenv.TokenService
 	ns := testenv.StartServerWith(t, testenv.ServerOptions{Binary: "notary-server", Auth: func(p *testenv.PKI) map[string]any {
-		tokens = newTokenService(t, p)
-		return map[string]any{"type": "token", "options": map[string]any{
-			"realm": tokens.URL + "/token", "service": "notary-test", "issuer": "test-issuer",
-			"rootcertbundle": tokens.bundle,
-		}}
+		tokens = testenv.NewTokenService(t, p)
+		return tokens.AuthOptions()
 	}})
 	ctx := context.Background()
 	host := strings.TrimPrefix(ns.URL, "https://")
@@ -345,7 +342,7 @@ func TestTokenAuthRealServer(t *testing.T) {
 		t.Fatalf("alice second read: %v", err)
 	}
 	want := []string{"alice repository:" + gun + ":pull", "alice repository:" + gun + ":push,pull", "alice repository:" + gun + ":*"}
-	if got := tokens.requests("alice"); strings.Join(got, "|") != strings.Join(want, "|") {
+	if got := tokens.Requests("alice"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("token requests (one per scope, then cached):\n got %q\nwant %q", got, want)
 	}
 
@@ -361,85 +358,6 @@ func TestTokenAuthRealServer(t *testing.T) {
 		t.Fatalf("bad password: %v", err)
 	}
 }
-
-// tokenService issues docker/distribution registry tokens (ES256 JWT with an x5c chain
-// to the server's rootcertbundle); alice gets what she asks, bob only pull.
-type tokenService struct {
-	*httptest.Server
-	bundle string
-	mu     chan struct{}
-	log    []string
-}
-
-func newTokenService(t *testing.T, p *testenv.PKI) *tokenService {
-	certFile, keyFile := p.Leaf(t, "token-signer", x509.ExtKeyUsageServerAuth)
-	certPEM, _ := os.ReadFile(certFile)
-	keyPEM, _ := os.ReadFile(keyFile)
-	certBlock, _ := pem.Decode(certPEM)
-	keyBlock, _ := pem.Decode(keyPEM)
-	anyKey, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := anyKey.(*ecdsa.PrivateKey)
-	ts := &tokenService{bundle: p.CAFile, mu: make(chan struct{}, 1)}
-	pass := map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pw, _ := r.BasicAuth()
-		scope := r.URL.Query().Get("scope")
-		ts.mu <- struct{}{}
-		ts.log = append(ts.log, user+" "+scope)
-		<-ts.mu
-		if pass[user] == "" || pass[user] != pw || r.URL.Query().Get("account") != user {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
-			return
-		}
-		parts := strings.SplitN(scope, ":", 3)
-		actions := strings.Split(parts[2], ",")
-		if user == "bob" {
-			actions = []string{"pull"}
-		}
-		now := time.Now().Unix()
-		header, _ := json.Marshal(map[string]any{"typ": "JWT", "alg": "ES256", "x5c": []string{base64.StdEncoding.EncodeToString(certBlock.Bytes)}})
-		claims, _ := json.Marshal(map[string]any{
-			"iss": "test-issuer", "sub": user, "aud": r.URL.Query().Get("service"),
-			"exp": now + 300, "nbf": now - 10, "iat": now, "jti": rand.Text(),
-			"access": []map[string]any{{"type": parts[0], "name": parts[1], "actions": actions}},
-		})
-		signingInput := b64url(header) + "." + b64url(claims)
-		digest := sha256.Sum256([]byte(signingInput))
-		rs, ss, err := ecdsa.Sign(rand.Reader, key, digest[:])
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		sig := make([]byte, 64)
-		rs.FillBytes(sig[:32])
-		ss.FillBytes(sig[32:])
-		json.NewEncoder(w).Encode(map[string]any{"token": signingInput + "." + b64url(sig), "expires_in": 300})
-	}))
-	ts.TLS = p.ServerTLS(t, "token-service")
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-// requests lists "user scope" of the token requests of user.
-func (ts *tokenService) requests(user string) []string {
-	ts.mu <- struct{}{}
-	defer func() { <-ts.mu }()
-	var out []string
-	for _, l := range ts.log {
-		if strings.HasPrefix(l, user+" ") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func writeDockerConfig(t *testing.T, host, user, pass string) string {
 	t.Helper()
