@@ -258,8 +258,10 @@ func (e *Endpoint) fetchToken(ctx context.Context, ch *Challenge, scope string, 
 	if present {
 		if why := cred.AllowedRealm(realm); why != nil {
 			present = false
+			if e.withheld == "" {
+				e.log.WarnContext(ctx, "not sending the credential to the token service", "source", cred.Source, "reason", why.Error())
+			}
 			e.withheld = fmt.Sprintf("the credential of %s was not sent: %v", cred.Source, why)
-			e.log.WarnContext(ctx, "not sending the credential to the token service", "source", cred.Source, "reason", why.Error())
 		}
 	}
 	q := realm.Query()

@@ -91,15 +91,21 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // limit; other encodings are refused.
 func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
-	raw := &countingReader{r: io.LimitReader(resp.Body, limit+1)}
-	var r io.Reader = raw
+	var r io.Reader
+	var raw *countingReader
 	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		if resp.ContentLength > limit {
 			return nil, fmt.Errorf("%w: Content-Length %d, at most %d bytes expected", ErrTooLarge, resp.ContentLength, limit)
 		}
+		raw = &countingReader{r: io.LimitReader(resp.Body, limit+1), max: limit}
+		r = raw
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(r)
+		// The compressed stream is bounded too, so that one producing no output cannot
+		// run forever; deflate adds at most a few bytes per 64 KiB block, and a header.
+		rawLimit := limit + limit/16 + 4096
+		raw = &countingReader{r: io.LimitReader(resp.Body, rawLimit+1), max: rawLimit}
+		zr, err := gzip.NewReader(raw)
 		if err != nil {
 			return nil, fmt.Errorf("gzip body: %w", err)
 		}
@@ -109,7 +115,7 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("unsupported Content-Encoding %q", Clean(enc))
 	}
 	b, err := io.ReadAll(r)
-	if int64(len(b)) > limit || raw.n > limit {
+	if int64(len(b)) > limit || raw.n > raw.max {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 	}
 	if err != nil {
@@ -198,9 +204,10 @@ func Retry(ctx context.Context, backoff []time.Duration, idempotent bool, attemp
 	}
 }
 
+// countingReader counts the bytes read, to tell a body longer than max.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r      io.Reader
+	n, max int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
