@@ -50,7 +50,7 @@ func NewEndpoint(base *url.URL, hc *http.Client, creds CredentialFunc, log *slog
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Endpoint{base: base, hc: hc, creds: creds, log: log, backoff: DefaultBackoff, tokens: map[string]token{}}
+	return &Endpoint{base: base, hc: hc, creds: creds, log: log, backoff: defaultBackoff, tokens: map[string]token{}}
 }
 
 // SetBackoff replaces the waits between attempts (tests).
@@ -90,7 +90,7 @@ func (e *Endpoint) Do(ctx context.Context, r Request) (Response, int, error) {
 		return Response{}, 1, err
 	}
 	var res Response
-	n, err := Retry(ctx, e.backoff, r.Idempotent, func() error {
+	n, err := retry(ctx, e.backoff, r.Idempotent, func() error {
 		var err error
 		res, err = e.send(ctx, r)
 		return err
@@ -120,7 +120,7 @@ func (e *Endpoint) Ping(ctx context.Context) error {
 	}
 	var hdr http.Header
 	var status int
-	_, err := Retry(ctx, e.backoff, true, func() error {
+	_, err := retry(ctx, e.backoff, true, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base.String()+"/v2/", nil)
 		if err != nil {
 			return err
@@ -129,7 +129,7 @@ func (e *Endpoint) Ping(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		body := ReadErrorBody(resp)
+		body := readErrorBody(resp)
 		if resp.StatusCode >= 500 {
 			return &StatusError{Status: resp.StatusCode, Body: body}
 		}
@@ -186,7 +186,7 @@ func (e *Endpoint) send(ctx context.Context, r Request) (Response, error) {
 		}
 		res := Response{Status: resp.StatusCode, Header: resp.Header}
 		if resp.StatusCode/100 != 2 {
-			serr := &StatusError{Status: resp.StatusCode, Body: ReadErrorBody(resp)}
+			serr := &StatusError{Status: resp.StatusCode, Body: readErrorBody(resp)}
 			e.log.DebugContext(ctx, "request", "method", r.Method, "url", r.URL, "status", resp.StatusCode, "duration", time.Since(start))
 			if resp.StatusCode == http.StatusUnauthorized && r.Scope != "" && !retried && e.learn(resp.Header) {
 				continue
@@ -290,7 +290,7 @@ func (e *Endpoint) fetchToken(ctx context.Context, ch *Challenge, scope string, 
 	e.log.DebugContext(ctx, "token request", "realm", realm.Redacted(), "scope", scope,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode != http.StatusOK {
-		return token{}, &TokenError{Host: realm.Host, Err: &StatusError{Status: resp.StatusCode, Body: ReadErrorBody(resp)}}
+		return token{}, &TokenError{Host: realm.Host, Err: &StatusError{Status: resp.StatusCode, Body: readErrorBody(resp)}}
 	}
 	body, err := ReadBody(resp, maxTokenBody)
 	if err != nil {

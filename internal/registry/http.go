@@ -64,11 +64,11 @@ func WithAuthorization(req *http.Request, value string) *http.Request {
 	if value == "" {
 		return req
 	}
-	return req.WithContext(context.WithValue(req.Context(), authKey{}, authValue{origin: Origin(req.URL), header: value}))
+	return req.WithContext(context.WithValue(req.Context(), authKey{}, authValue{origin: origin(req.URL), header: value}))
 }
 
-// Origin is scheme://host:port of u, lower case, with the scheme's default port.
-func Origin(u *url.URL) string {
+// origin is scheme://host:port of u, lower case, with the scheme's default port.
+func origin(u *url.URL) string {
 	h, p := splitHostPort(u.Host, defaultPort(u.Scheme))
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(net.JoinHostPort(h, p))
 }
@@ -80,7 +80,7 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Whatever set it, Authorization leaves only through the check below.
 	r.Header.Del("Authorization")
 	r.Header.Set("Accept-Encoding", "identity")
-	if v, ok := req.Context().Value(authKey{}).(authValue); ok && v.origin == Origin(req.URL) {
+	if v, ok := req.Context().Value(authKey{}).(authValue); ok && v.origin == origin(req.URL) {
 		r.Header.Set("Authorization", v.header)
 	}
 	return t.next.RoundTrip(r)
@@ -127,9 +127,9 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 // maxErrorBody bounds what is read of an error response; notary reads 1 KiB.
 const maxErrorBody = 4 << 10
 
-// ReadErrorBody reads the start of an error body: the status decides, a truncated
+// readErrorBody reads the start of an error body: the status decides, a truncated
 // body only loses detail.
-func ReadErrorBody(resp *http.Response) []byte {
+func readErrorBody(resp *http.Response) []byte {
 	defer resp.Body.Close()
 	b, _ := ReadBody(&http.Response{Header: resp.Header, Body: io.NopCloser(io.LimitReader(resp.Body, maxErrorBody)), ContentLength: -1}, maxErrorBody)
 	return b
@@ -181,13 +181,13 @@ func Retryable(err error, idempotent bool) bool {
 // HTTPStatus is the status, for Retryable.
 func (e *StatusError) HTTPStatus() int { return e.Status }
 
-// DefaultBackoff are the waits between attempts of a retryable request.
-var DefaultBackoff = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+// defaultBackoff are the waits between attempts of a retryable request.
+var defaultBackoff = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
 
-// Retry runs attempt until it succeeds, fails for good (Retryable) or backoff is
+// retry runs attempt until it succeeds, fails for good (Retryable) or backoff is
 // used up, and returns the number of attempts made. onRetry sees each failure that
 // is retried.
-func Retry(ctx context.Context, backoff []time.Duration, idempotent bool, attempt func() error, onRetry func(n int, err error)) (int, error) {
+func retry(ctx context.Context, backoff []time.Duration, idempotent bool, attempt func() error, onRetry func(n int, err error)) (int, error) {
 	for n := 1; ; n++ {
 		err := attempt()
 		if err == nil || n > len(backoff) || !Retryable(err, idempotent) {

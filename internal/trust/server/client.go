@@ -1,6 +1,8 @@
-// Package server is the HTTP client of notary-server (Notary v1): metadata downloads,
-// publishing, server-managed keys, docker's TLS rules and registry token auth. It moves
-// bytes only; what it fetches is verified by the tuf package.
+// Package server is the notary-server client (Notary v1): metadata downloads,
+// publishing and server-managed keys, in notary's terms (URLs, scopes, errors, limits).
+// The HTTP side (TLS, token auth, credential rules, bounded reads, retries) is the
+// shared client of internal/registry. It moves bytes only; what it fetches is verified
+// by the tuf package.
 package server
 
 import (
