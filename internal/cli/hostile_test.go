@@ -173,7 +173,7 @@ func TestSignCredentials(t *testing.T) {
 		realmTLS  bool
 		realmHost string
 		// redirect sends the authorised manifest request to another server: "port" the
-		// same host on another port, "http" plain http.
+		// same host on another port, "host" another host name, "http" plain http.
 		redirect string
 		// wantReg are the servers that may see the registry credential.
 		wantReg []string
@@ -184,6 +184,7 @@ func TestSignCredentials(t *testing.T) {
 		{name: "https token realm on the registry's host", challenge: `Bearer realm="%s/token",service="registry"`, realmTLS: true, wantReg: []string{"realm"}},
 		{name: "redirect to another port", challenge: `Basic realm="registry"`, redirect: "port", wantReg: []string{"registry"}},
 		{name: "redirect to plain http", challenge: `Basic realm="registry"`, redirect: "http", wantReg: []string{"registry"}},
+		{name: "redirect to another host", challenge: `Basic realm="registry"`, redirect: "host", wantReg: []string{"registry"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +205,11 @@ func TestSignCredentials(t *testing.T) {
 			ask := challenger(challenge)
 			registry := hs.Serve(t, "registry", true, func(w http.ResponseWriter, r *http.Request) {
 				if tt.redirect != "" && r.Header.Get("Authorization") != "" && strings.Contains(r.URL.Path, "/manifests/") {
-					http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+					target := other.URL
+					if tt.redirect == "host" {
+						target = strings.Replace(target, "127.0.0.1", "localhost", 1)
+					}
+					http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
 					return
 				}
 				ask(w, r)
