@@ -41,6 +41,9 @@ type VerifyOptions struct {
 	// through Targets.Get or All, for readers that look up a few of many targets.
 	// Targets.Targets is then nil; every entry is still checked during verification.
 	LazyTargets bool
+	// UpTo stops after a base role, RoleTimestamp or RoleSnapshot: the fetch path verifies each file before it uses a length
+	// the file states, as notary's tufClient does. "" verifies everything.
+	UpTo string
 }
 
 // Repository is the verified metadata of one repository.
@@ -127,6 +130,9 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 		return nil, err
 	}
 	v.repo.Timestamp = ts
+	if opts.UpTo == RoleTimestamp {
+		return v.repo, nil
+	}
 	sn := new(Snapshot)
 	snMeta := ts.Meta[RoleSnapshot]
 	if _, err := v.load(RoleSnapshot, snMeta.Length, &snMeta, roleKeys(root, RoleSnapshot), sn, sn.check); err != nil {
@@ -134,8 +140,11 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	}
 	v.repo.Snapshot = sn
 	// The root found must be the one the snapshot names, or it is stale or swapped.
-	if err := sn.Meta[RoleRoot].Check(rootRaw); err != nil {
-		return nil, newVerifyError(gun, RoleRoot, FileName(RoleRoot), fmt.Errorf("against the snapshot: %w", err))
+	// It is checked once the targets are: a replay that also rolls a targets file back
+	// is reported as the rollback it is.
+	rootErr := sn.Meta[RoleRoot].Check(rootRaw)
+	if opts.UpTo == RoleSnapshot {
+		return v.repo, nil
 	}
 	rk := root.Roles[RoleTargets]
 	top := &TargetsRole{Name: RoleTargets, KeyIDs: rk.KeyIDs, Keys: subset(root.Keys, rk.KeyIDs), Threshold: rk.Threshold, Paths: []string{""}}
@@ -144,6 +153,14 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	}
 	v.repo.Targets = top
 	v.delegations(top)
+	if rootErr != nil {
+		// A snapshot naming another root and rolling back a delegation is a replay:
+		// report the rollback, the cause, rather than the root it also disagrees on.
+		if i := slices.IndexFunc(v.repo.Invalid, func(e *VerifyError) bool { return e.Reason == ErrRollback }); i >= 0 {
+			return nil, v.repo.Invalid[i]
+		}
+		return nil, newVerifyError(gun, RoleRoot, FileName(RoleRoot), fmt.Errorf("against the snapshot: %w", rootErr))
+	}
 	// Delegations append concurrently: report in a stable order.
 	slices.SortStableFunc(v.repo.Expired, func(a, b *VerifyError) int { return strings.Compare(a.Role, b.Role) })
 	return v.repo, nil
