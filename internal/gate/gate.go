@@ -109,10 +109,7 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 	if err := ctx.Err(); err != nil {
 		return verified{problem: &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: err.Error()}}
 	}
-	ropts := repo.Options{Now: now}
-	if pin, ok := opts.Policy.PinFor(gun); ok {
-		ropts.Pin = &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
-	}
+	ropts := repo.Options{Now: now, Pin: TrustPin(opts.Policy, gun)}
 	r, err := repo.Open(opts.TrustDir, gun, ropts)
 	if errors.Is(err, tuf.ErrExpired) && opts.Policy.Expired() == policy.ActionWarn {
 		// trust.expired: warn evaluates expired data as if it were current; the
@@ -134,6 +131,16 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 		}
 	}
 	return verified{repo: r}
+}
+
+// TrustPin is the root pin the policy sets for a repository, nil when none covers it.
+// verify and fetch --policy both take it from here, so they pin alike.
+func TrustPin(p *policy.Policy, gun string) *tuf.Pin {
+	pin, ok := p.PinFor(gun)
+	if !ok {
+		return nil
+	}
+	return &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
 }
 
 func problemKind(err error) policy.TrustErrorKind {
