@@ -164,6 +164,9 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if img.Tag != "" {
 		if t, err := r.Lookup(img.Tag); err == nil {
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
+			if shadow := shadowingRole(r, img.Tag, t.Role); shadow != nil && f.Trust == nil {
+				f.Trust = shadow
+			}
 		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
 			f.Trust = refused
 		}
@@ -177,7 +180,28 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if len(f.ReleasedTags) == 0 && f.Trust == nil {
 		f.Trust = refusedRole(r, "")
 	}
+	if f.Trust == nil {
+		f.Trust = shadowingRole(r, "", "")
+	}
 	return f
+}
+
+// shadowingRole is the trust problem of a refused role that could hold tag ("" = any)
+// ahead of where it was found: a role whose file is missing, hidden by the snapshot or
+// rolled back may hold a newer record, and targets/releases comes before targets in
+// docker's lookup. The found entry is then not the answer (issue: no hidden
+// delegations); notary walks past such roles.
+func shadowingRole(r *repo.Repo, tag, foundIn string) *policy.TrustProblem {
+	for _, role := range r.Roles() {
+		if role.Err == nil || tag != "" && !slices.ContainsFunc(role.Paths, func(p string) bool { return strings.HasPrefix(tag, p) }) {
+			continue
+		}
+		unknown := errors.Is(role.Err, tuf.ErrNoTrustData) || errors.Is(role.Err, tuf.ErrRollback)
+		if unknown || role.Name == repo.ReleasesRole && foundIn == tuf.RoleTargets {
+			return &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: role.Err.Error()}
+		}
+	}
+	return nil
 }
 
 // refusedRole is the trust problem behind a tag that is not found, when a delegation
@@ -202,8 +226,12 @@ func roleSignatures(r *repo.Repo, tag, digest string) []policy.RoleSignature {
 		}
 		out = append(out, policy.RoleSignature{Role: h.Role, Tag: tag, Digest: h.Digest, Verified: true, KeyIDs: h.SignedBy})
 	}
-	for _, bad := range r.Invalid() {
-		out = append(out, policy.RoleSignature{Role: bad.Role, Tag: tag, Problem: fmt.Sprint(bad)})
+	// Refused roles count for no one; their delegated keys tell which team a refusal
+	// concerns.
+	for _, role := range r.Roles() {
+		if role.Err != nil {
+			out = append(out, policy.RoleSignature{Role: role.Name, Tag: tag, Problem: role.Err.Error(), KeyIDs: role.KeyIDs})
+		}
 	}
 	return out
 }

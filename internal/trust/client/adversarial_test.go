@@ -142,6 +142,20 @@ func TestRejections(t *testing.T) {
 				r.Timestamp.Version += 5
 				r.UpdateSnapshot(t)
 			}},
+		{name: "snapshot drops a delegation its parent still delegates to", cached: true, want: tuf.ErrRollback,
+			says: []string{"targets/d07", "no longer lists it"},
+			attack: func(t *testing.T, r *tuftest.Repo, _ *tuftest.Server) {
+				next(t, r)
+				delete(r.Snapshot.Meta, "targets/d07")
+				r.SignRole(t, tuf.RoleSnapshot)
+				r.UpdateTimestamp(t)
+			}},
+		{name: "delegation rolled back", cached: true, want: tuf.ErrRollback, says: []string{"targets/d03"},
+			attack: func(t *testing.T, r *tuftest.Repo, _ *tuftest.Server) {
+				r.Targets["targets/d03"].Version = 1
+				r.SignRole(t, "targets/d03")
+				next(t, r)
+			}},
 		{name: "replay of the state before a root rotation", cached: true, want: tuf.ErrRollback,
 			attack: func(t *testing.T, r *tuftest.Repo, srv *tuftest.Server) {
 				// The cache holds root v2 and targets v3; the server replays targets v2
@@ -166,8 +180,8 @@ func TestRejections(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := withDelegations(t, 24)
-			next(t, r, tuf.RoleTargets)
-			next(t, r, tuf.RoleTargets)
+			next(t, r, tuf.RoleTargets, "targets/d03")
+			next(t, r, tuf.RoleTargets, "targets/d03")
 			if tc.name == "replay of the state before a root rotation" {
 				next(t, r, tuf.RoleTargets)
 				r.RotateRoot(t, tuftest.NewCertKey(t, r.GUN, r.Now.Add(-time.Hour), r.Now.AddDate(10, 0, 0)))

@@ -268,7 +268,16 @@ func (r *Repository) download(ctx context.Context, src *overlay, floors tuf.Vers
 	}
 	src.forget()
 	opts.UpTo = ""
-	return tuf.Verify(r.gun, src, opts)
+	meta, err := tuf.Verify(r.gun, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	// A rolled-back delegation is an attack on the update, not one refused role: the
+	// trusted cache stays as it is.
+	if i := slices.IndexFunc(meta.Invalid, func(e *tuf.VerifyError) bool { return e.Reason == tuf.ErrRollback }); i >= 0 {
+		return nil, meta.Invalid[i]
+	}
+	return meta, nil
 }
 
 // fetchTargets downloads the targets tree a level at a time, each file the snapshot

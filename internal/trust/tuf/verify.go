@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"slices"
 	"strconv"
@@ -363,8 +364,17 @@ func (v *verifier) fresh(role string, c Common) error {
 // as a report, the targets it lists outside its paths, which are ignored.
 func (v *verifier) loadTargets(r *TargetsRole) (*VerifyError, error) {
 	meta, ok := v.repo.Snapshot.Meta[r.Name]
-	if !ok {
+	switch {
+	case ok:
+	case r.Name == RoleTargets:
 		return nil, nil
+	case v.opts.Trusted[r.Name] > 0:
+		// The parent still delegates to it: the snapshot dropped it to hide it.
+		return nil, reasonf(ErrRollback, "the snapshot no longer lists it; the trusted snapshot did, at version %d", v.opts.Trusted[r.Name])
+	default:
+		// A delegation the snapshot hides is refused, never an empty role that a lookup
+		// walks past (TUF 5.6.7.1; python-tuf refuses it too, notary does not).
+		return nil, reasonf(ErrNoTrustData, "delegated by %s but not listed in the snapshot", path.Dir(r.Name))
 	}
 	t := new(Targets)
 	signers, err := v.load(r.Name, meta.Length, &meta, keySet{Keys: r.Keys, Threshold: r.Threshold}, t,
