@@ -408,3 +408,47 @@ func copyTree(t *testing.T, src string) string {
 	}
 	return dst
 }
+
+// TestRootChainWalkBounded: the version an unverified root.json states decides neither
+// how many roots are downloaded nor how much memory they take. A forged chain stops at
+// its first root that the trusted one did not sign.
+func TestRootChainWalkBounded(t *testing.T) {
+	r := withDelegations(t, 1)
+	srv := tuftest.NewServer(t)
+	srv.Serve(r)
+	dir := t.TempDir()
+	repo := fakeRepo(t, srv, dir, r.GUN, client.Options{})
+	if _, err := repo.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, dir)
+	forger := tuftest.NewCertKey(t, r.GUN, r.Now.Add(-time.Hour), r.Now.AddDate(1, 0, 0))
+	r.SetRoleKeys(tuf.RoleRoot, forger)
+	for v := 2; v <= 50; v++ {
+		r.Root.Version = v
+		r.SignRole(t, tuf.RoleRoot)
+		r.Files[fmt.Sprintf("%d.root", v)] = r.Files[tuf.RoleRoot]
+	}
+	next(t, r)
+	srv.Serve(r)
+	_, err := repo.Fetch(context.Background())
+	if !errors.Is(err, tuf.ErrThreshold) {
+		t.Fatalf("got %v", err)
+	}
+	for _, f := range srv.Requests() {
+		if strings.HasSuffix(f, ".root.json") && f != "2.root.json" {
+			t.Errorf("asked for %s after 2.root.json failed", f)
+		}
+	}
+	sameTree(t, dir, before)
+
+	// At first contact a root.json far beyond python-tuf's 256 rotations is refused
+	// before any older root is asked for.
+	r.Root.Version = 100_000
+	r.SignRole(t, tuf.RoleRoot)
+	srv.Serve(r)
+	_, err = fakeRepo(t, srv, t.TempDir(), r.GUN, client.Options{}).Fetch(context.Background())
+	if !errors.Is(err, tuf.ErrMalformed) || !strings.Contains(err.Error(), "more than 256 versions") {
+		t.Fatalf("got %v", err)
+	}
+}

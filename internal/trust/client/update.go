@@ -154,29 +154,43 @@ func (r *Repository) firstRoot(ctx context.Context, src *overlay) error {
 	if !peek(raw, &cur) {
 		return nil // tuf.Verify says what is wrong with it
 	}
-	return r.rootVersions(ctx, src, 1, cur.Version)
+	return r.rootVersions(ctx, src, nil, 1, cur.Version)
 }
 
-// rootVersions downloads the roots of versions from to before into src as N.root.
-func (r *Repository) rootVersions(ctx context.Context, src *overlay, from, before int) error {
+// rootVersions downloads the roots of versions from to before into src as N.root. Each
+// is verified against the one before it (trusted, when not nil, is version from-1)
+// before the next is asked for, and together they stay within maxRootChainSize: the
+// version an unverified root.json states decides neither memory nor time.
+func (r *Repository) rootVersions(ctx context.Context, src *overlay, trusted []byte, from, before int) error {
 	if before-from > maxRootVersions {
 		return &tuf.VerifyError{GUN: r.gun, Role: tuf.RoleRoot, File: tuf.FileName(tuf.RoleRoot), Reason: tuf.ErrMalformed,
-			Err: fmt.Errorf("version %d is more than %d versions after the trusted %d", before, maxRootVersions, from-1)}
+			Err: fmt.Errorf("version %d is more than %d versions after version %d", before, maxRootVersions, from-1)}
 	}
+	budget := int64(maxRootChainSize)
+	prev := trusted
 	for v := from; v < before; v++ {
-		b, err := r.remote.GetByVersion(ctx, tuf.RoleRoot, v, tuf.MaxRootSize)
+		b, err := r.remote.GetByVersion(ctx, tuf.RoleRoot, v, min(budget, tuf.MaxRootSize))
 		if err != nil {
 			return fmt.Errorf("root version %d: %w", v, err)
 		}
+		budget -= int64(len(b))
+		if prev != nil {
+			if err := tuf.VerifyNextRoot(r.gun, prev, b, r.now()); err != nil {
+				return err
+			}
+		}
 		src.files[versionedRoot(v)] = b
+		prev = b
 	}
 	return nil
 }
 
-// maxRootVersions bounds the roots downloaded to reach the current one, so that a
-// server stating version 2^31 cannot make a fetch loop (python-tuf's max_root_rotations
-// is 256).
-const maxRootVersions = 256
+// Bounds of a walk along the root chain: python-tuf's max_root_rotations is 256; real
+// roots are a few KiB each.
+const (
+	maxRootVersions  = 256
+	maxRootChainSize = 2 * tuf.MaxRootSize
+)
 
 // fastForwardRecovery forgets the trusted versions of the timestamp and snapshot roles
 // whose keys the new root replaced (TUF 1.0 §5.3.11): the versions a compromised key
@@ -363,7 +377,7 @@ func (r *Repository) updateRoot(ctx context.Context, src *overlay, trusted []byt
 		return false, nil
 	}
 	if cur.Version == old.Version {
-		if err := tuf.VerifyResigned(r.gun, trusted, newest, r.now()); err != nil {
+		if err := tuf.VerifyNextRoot(r.gun, trusted, newest, r.now()); err != nil {
 			return false, err
 		}
 		src.files[tuf.RoleRoot] = newest
@@ -373,5 +387,5 @@ func (r *Repository) updateRoot(ctx context.Context, src *overlay, trusted []byt
 	if _, err := src.cache.Read(versionedRoot(old.Version), tuf.MaxRootSize); err != nil {
 		src.files[versionedRoot(old.Version)] = trusted
 	}
-	return true, r.rootVersions(ctx, src, old.Version+1, cur.Version)
+	return true, r.rootVersions(ctx, src, trusted, old.Version+1, cur.Version)
 }

@@ -226,10 +226,11 @@ func certIDs(r *Root) []string {
 	return ids
 }
 
-// VerifyResigned checks a root that replaces the trusted one at the same version (a
-// re-signed root, as after a certificate renewal): it must be signed by a threshold of
-// the trusted root's keys and by its own, like a rotation.
-func VerifyResigned(gun string, trusted, next []byte, now time.Time) error {
+// VerifyNextRoot checks a root that follows the trusted one: at the next version (a
+// rotation) or at the same version (re-signed, as after a certificate renewal), signed
+// by a threshold of the trusted root's keys and by a threshold of its own. The fetch
+// path checks each root it downloads this way before it asks for the next.
+func VerifyNextRoot(gun string, trusted, next []byte, now time.Time) error {
 	t, err := parseRoot(FileName(RoleRoot), trusted)
 	if err != nil {
 		return newVerifyError(gun, RoleRoot, FileName(RoleRoot), err)
@@ -238,9 +239,9 @@ func VerifyResigned(gun string, trusted, next []byte, now time.Time) error {
 	if err != nil {
 		return newVerifyError(gun, RoleRoot, FileName(RoleRoot), err)
 	}
-	if n.root.Version != t.root.Version {
+	if v := n.root.Version; v != t.root.Version && v != t.root.Version+1 {
 		return newVerifyError(gun, RoleRoot, FileName(RoleRoot),
-			reasonf(ErrMalformed, "version %d replaces version %d", n.root.Version, t.root.Version))
+			reasonf(ErrMalformed, "version %d cannot follow version %d", v, t.root.Version))
 	}
 	return verifyRootChain(gun, []*parsedRoot{t, n}, nil, now)
 }
