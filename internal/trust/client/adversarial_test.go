@@ -20,7 +20,7 @@ import (
 const fakeGUN = "registry.example.com/dev/app"
 
 // fakeRepo opens gun in trustDir through the fake server.
-func fakeRepo(t *testing.T, srv *tuftest.Server, trustDir, gun string, opts client.Options) *client.Repository {
+func fakeRepo(t testing.TB, srv *tuftest.Server, trustDir, gun string, opts client.Options) *client.Repository {
 	t.Helper()
 	rc, err := server.New(srv.URL, gun, server.Options{Timeout: 10 * time.Second})
 	if err != nil {

@@ -253,36 +253,38 @@ func versionsOf(meta *tuf.Repository) tuf.Versions {
 	return v
 }
 
-// download fetches the timestamp and what it leads to into src, then verifies src.
-// Each file is verified before a length or hash it states is used (notary's
-// tufClient verifies each file as it loads it): an unsigned timestamp is refused before
-// anything else is downloaded.
+// download fetches the timestamp and what it leads to into src and verifies it, each
+// file before a length or hash it states is used (notary's tufClient loads each file as
+// it downloads it): an unsigned timestamp is refused before anything else is asked for.
+// src records what verification read, for save.
 func (r *Repository) download(ctx context.Context, src *overlay, floors tuf.Versions) (*tuf.Repository, error) {
+	src.forget()
 	raw, err := r.remote.GetCurrent(ctx, tuf.RoleTimestamp, tuf.MaxTimestampSize)
 	if err != nil {
 		return nil, err
 	}
 	src.files[tuf.RoleTimestamp] = raw
-	opts := tuf.VerifyOptions{Now: r.now(), Pin: r.opts.Pin, Trusted: floors, UpTo: tuf.RoleTimestamp}
-	part, err := tuf.Verify(r.gun, src, opts)
+	u, err := tuf.Begin(r.gun, src, tuf.VerifyOptions{Now: r.now(), Pin: r.opts.Pin, Trusted: floors})
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.fetchFile(ctx, src, tuf.RoleSnapshot, part.Timestamp.Meta[tuf.RoleSnapshot])
+	ts, err := u.Timestamp()
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.fetchFile(ctx, src, tuf.RoleSnapshot, ts.Meta[tuf.RoleSnapshot])
 	if err != nil {
 		return nil, err
 	}
 	src.add(tuf.RoleSnapshot, b)
-	opts.UpTo = tuf.RoleSnapshot
-	if part, err = tuf.Verify(r.gun, src, opts); err != nil {
+	sn, err := u.Snapshot()
+	if err != nil {
 		return nil, err
 	}
-	if err := r.fetchTargets(ctx, src, part.Snapshot.Meta); err != nil {
+	if err := r.fetchTargets(ctx, src, sn.Meta); err != nil {
 		return nil, err
 	}
-	src.forget()
-	opts.UpTo = ""
-	meta, err := tuf.Verify(r.gun, src, opts)
+	meta, err := u.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +320,7 @@ func (r *Repository) fetchTargets(ctx context.Context, src *overlay, meta map[st
 			}
 			src.add(role, got[i])
 			var t tuf.Targets
-			if b, err := src.Read(role, meta[role].Length); err != nil || !peek(b, &t) {
+			if b, err := src.peek(role, meta[role].Length); err != nil || !peek(b, &t) {
 				continue
 			}
 			for _, d := range t.Delegations.Roles {
@@ -343,7 +345,7 @@ func (r *Repository) fetchFile(ctx context.Context, src *overlay, role string, m
 		return nil, &tuf.VerifyError{GUN: r.gun, Role: role, File: tuf.FileName(role), Reason: tuf.ErrLength,
 			Err: fmt.Errorf("%w: %d bytes recorded, more than the %d a metadata file may have", tuf.ErrLength, m.Length, maxMetadataSize)}
 	}
-	if b, err := src.Read(role, m.Length); err == nil && m.Check(b) == nil {
+	if b, err := src.peek(role, m.Length); err == nil && m.Check(b) == nil {
 		return nil, nil
 	}
 	h := m.Hashes[tuf.HashSHA256]
