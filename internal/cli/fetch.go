@@ -112,6 +112,9 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 			errs[i] = onlineError(fmt.Errorf("fetch %s: %w", gun, errs[i]))
 			continue
 		}
+		if meta.TrustOnFirstUse {
+			a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+		}
 		for _, bad := range meta.Invalid {
 			a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
 		}

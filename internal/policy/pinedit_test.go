@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,4 +50,36 @@ func TestAddPins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAddPins: for any policy that parses, adding a pin either fails with an error or
+// yields a policy that parses and pins the repository; it never panics.
+func FuzzAddPins(f *testing.F) {
+	f.Add([]byte(mainPolicy))
+	f.Add([]byte("version: 1\ntrust: {on_unpinned: warn}\n"))
+	f.Add([]byte("version: 1\ntrust:\n  pins: [{match: r.io/x, root_keys: [" + strings.Repeat("b", 64) + "]}]\n"))
+	f.Add([]byte("version: 1\ntrust:\n  pins:\n  - match: r.io/x\n    ca: x.pem\n  expired: warn\n"))
+	id := strings.Repeat("c", 64)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := Parse("policy.yml", data); err != nil {
+			return
+		}
+		out, err := AddPins(data, []NewPin{{Repository: "fuzz.example.com/app", RootKeys: []string{id}}})
+		if err != nil {
+			return
+		}
+		p, err := Parse("policy.yml", out)
+		if err != nil {
+			t.Fatalf("the edited policy does not parse: %v\n%s", err, out)
+		}
+		if pin, ok := p.PinFor("fuzz.example.com/app"); !ok || !slices.Contains(pin.RootKeys, id) {
+			// A broader pin may win only if the policy already had one.
+			if orig, _ := Parse("policy.yml", data); orig != nil {
+				if _, had := orig.PinFor("fuzz.example.com/app"); had {
+					return
+				}
+			}
+			t.Fatalf("the edited policy does not pin the repository:\n%s", out)
+		}
+	})
 }
