@@ -7,6 +7,9 @@
 #                                          whose mime/multipart strips "targets/" from the part
 #                                          file name so the stock server rejects every delegation
 #   registry                               distribution v3 registry, for signing real images
+#   docker-lookup                          test oracle: docker 28's tag lookup (GetTargetByName +
+#                                          its role filter) on notary v0.7.0's client library;
+#                                          source internal/trust/repo/testdata/dockerlookup
 #
 # Binaries that exist are kept (FORCE=1 rebuilds); compiled packages stay in the Go build
 # cache, so a rebuild on a warm machine takes seconds.
@@ -57,6 +60,19 @@ GO
   sed -i 's/strings.TrimSuffix(part.FileName(), ".json")/strings.TrimSuffix(rawFileName(part), ".json")/' \
     "$work/notary/server/handlers/default.go"
   (cd "$work/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/notary-server-fixed" ./cmd/notary-server)
+fi
+
+if [ ! -x "$BINDIR/docker-lookup" ] || [ "${FORCE:-0}" = 1 ]; then
+  log "building docker-lookup"
+  src="$(GOFLAGS= go mod download -json "github.com/theupdateframework/notary@$NOTARY_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || { log "cannot find notary source"; exit 1; }
+  oracle="$(mktemp -d)"
+  cp -r "$src" "$oracle/notary"
+  chmod -R u+w "$oracle/notary"
+  mkdir -p "$oracle/notary/cmd/docker-lookup"
+  cp "$(dirname "$0")/../internal/trust/repo/testdata/dockerlookup/main.go" "$oracle/notary/cmd/docker-lookup/"
+  (cd "$oracle/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/docker-lookup" ./cmd/docker-lookup)
+  rm -rf "$oracle"
 fi
 
 if [ ! -x "$BINDIR/registry" ] || [ "${FORCE:-0}" = 1 ]; then

@@ -155,12 +155,24 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	}
 	img := f.Image
 	if img.Tag != "" {
-		if t, err := r.Lookup(img.Tag); err == nil {
+		t, err := r.Lookup(img.Tag)
+		var shadowed *repo.ShadowedError
+		switch {
+		case err == nil:
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
-		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
-			f.Trust = refused
+		case errors.As(err, &shadowed):
+			f.Shadowed = &policy.Target{Tag: img.Tag, Digest: shadowed.Digest, Role: shadowed.Role}
+		case f.Trust != nil:
+		case r.Unusable() != nil:
+			f.Trust = &policy.TrustProblem{Kind: problemKind(r.Unusable()), Reason: err.Error()}
+		default:
+			f.Trust = refusedRole(r, img.Tag)
 		}
 		f.Roles = roleSignatures(r, img.Tag, "")
+		return f
+	}
+	if bad := r.Unusable(); bad != nil && f.Trust == nil {
+		f.Trust = &policy.TrustProblem{Kind: problemKind(bad), Reason: bad.Error()}
 		return f
 	}
 	for _, t := range r.FindDigest(img.Digest) {

@@ -90,7 +90,7 @@ type TrustProblem struct {
 type Target struct {
 	Tag    string
 	Digest string
-	Role   string // targets/releases or targets
+	Role   string // targets/releases or targets (for Facts.Shadowed: the role that hid it)
 }
 
 // RoleSignature is one role holding the tag (for a digest-only reference: a tag with
@@ -117,6 +117,9 @@ type Facts struct {
 	// Release is docker's resolution of Image.Tag (targets/releases, then targets),
 	// nil when the tag has no valid signed target.
 	Release *Target
+	// Shadowed is, when Release is nil, the entry of a delegated role other than
+	// targets/releases that docker's lookup met first: docker refuses the tag.
+	Shadowed *Target
 	// ReleasedTags are, for a digest-only reference, the released tags whose digest is
 	// Image.Digest.
 	ReleasedTags []Target

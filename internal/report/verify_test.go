@@ -525,6 +525,7 @@ func TestClassifyPolicyReasons(t *testing.T) {
 		{"warn", policy.Facts{}, "TRUSTCTL007"},
 		{"unpinned", policy.Facts{Release: release("1", digestA)}, "TRUSTCTL008"},
 		{"exception", policy.Facts{}, "TRUSTCTL009"},
+		{"shadowed", policy.Facts{Shadowed: &policy.Target{Tag: "2", Digest: digestB, Role: "targets/releases/ci"}}, "TRUSTCTL010"},
 	}
 	refs := map[string]string{
 		"pass":                    "registry.example.com/app:1",
@@ -541,6 +542,7 @@ func TestClassifyPolicyReasons(t *testing.T) {
 		"warn":                    "registry.example.com/soft/x:1",
 		"unpinned":                "quay.io/team/tool:1",
 		"exception":               "registry.example.com/tools/debug:1",
+		"shadowed":                "registry.example.com/app:2",
 	}
 	for _, tt := range tests {
 		tt.facts.Image = image(t, refs[tt.name])
