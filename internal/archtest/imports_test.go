@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"internal/bundle": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report"},
 	"internal/report": {"internal/cli", "internal/gate"},
 	"internal/gate":   {"internal/cli"},
+	"internal/pin":    {"internal/cli", "internal/gate", "internal/trust"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the

@@ -81,6 +81,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.inspectCommand(),
 		a.listCommand(),
 		a.verifyCommand(),
+		a.resolveCommand(),
 		a.policyCommand(),
 		a.initCommand(),
 		a.signCommand(),
