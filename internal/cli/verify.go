@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/gate"
+	"github.com/trustctl/trustctl/internal/pin"
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/stack"
@@ -25,6 +27,7 @@ func (a *app) verifyCommand() *cobra.Command {
 		envFiles    []string
 		formats     []string
 		outputFiles []string
+		pinFile     string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify FILE... --policy POLICY",
@@ -47,6 +50,11 @@ func (a *app) verifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if pinFile != "" {
+				if err := pin.CheckTarget(pinFile, args); err != nil {
+					return err
+				}
+			}
 			pol, err := policy.Load(policyFile)
 			if err != nil {
 				return err
@@ -60,7 +68,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				Log:      a.log,
 			})
 			if err != nil {
-				return err
+				return errors.Join(err, removePinFile(pinFile))
 			}
 			relativeSources(decisions)
 			rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
@@ -70,9 +78,12 @@ func (a *app) verifyCommand() *cobra.Command {
 				}
 			}
 			if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
-				return verdictError{code: code, summary: report.SummaryLine(decisions)}
+				return errors.Join(verdictError{code: code, summary: report.SummaryLine(decisions)}, removePinFile(pinFile))
 			}
-			return nil
+			if pinFile == "" {
+				return nil
+			}
+			return writePinFile(pinFile, args, pin.Override{Decisions: decisions, Policy: policyFile, Time: at, Tool: "trustctl " + version})
 		},
 	}
 	f := cmd.Flags()
@@ -83,8 +94,33 @@ func (a *app) verifyCommand() *cobra.Command {
 	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
 	f.StringArrayVar(&formats, "format", []string{"table"}, "report format: table, json, junit, sarif, github (repeatable)")
 	f.StringArrayVar(&outputFiles, "output-file", nil, "file for the format at the same position (repeatable; the first format without one goes to stdout)")
+	f.StringVar(&pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
+		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
 	cmd.MarkFlagRequired("policy")
 	return cmd
+}
+
+// writePinFile writes the override of a passing verdict, with the files' version.
+func writePinFile(path string, files []string, o pin.Override) error {
+	v, err := stack.Version(files)
+	if err != nil {
+		return errors.Join(err, removePinFile(path))
+	}
+	o.Version = v
+	data, err := pin.Render(o)
+	if err != nil {
+		return errors.Join(err, removePinFile(path))
+	}
+	return pin.Write(path, data)
+}
+
+// removePinFile removes a pin file left by an earlier run: a gate that did not pass
+// must leave nothing pinned for the next step.
+func removePinFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	return pin.Remove(path)
 }
 
 // relativeSources names files relative to the working directory when they are below

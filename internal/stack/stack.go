@@ -24,6 +24,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
+	"go.yaml.in/yaml/v3"
 )
 
 // Mode selects how the files are read.
@@ -271,4 +272,20 @@ func Repositories(uses []ImageUse) []string {
 	}
 	slices.Sort(repos)
 	return slices.Compact(repos)
+}
+
+// Version is the top-level `version:` of the first of files that sets one, as written
+// ("" when none does). docker stack deploy refuses to merge files whose versions
+// differ and takes a file without one as the newest, so an override must repeat it.
+func Version(files []string) (string, error) {
+	for _, name := range files {
+		f, err := parseFile(name, filepath.Dir(name))
+		if err != nil {
+			return "", err
+		}
+		if _, v := lookup(f.root, "version"); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value, nil
+		}
+	}
+	return "", nil
 }
