@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func Render(o Override) ([]byte, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		services.Content = append(services.Content, str(name), &yaml.Node{Kind: yaml.MappingNode,
+		services.Content = append(services.Content, key(name), &yaml.Node{Kind: yaml.MappingNode,
 			Content: []*yaml.Node{str("image"), str(pinned[name])}})
 	}
 	if len(names) == 0 {
@@ -96,6 +97,24 @@ func Render(o Override) ([]byte, error) {
 }
 
 func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+// plainKey is a service name every YAML reader takes as that string.
+var plainKey = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// key quotes a service name unless it is plain: YAML 1.1 readers take yes, on or null
+// for booleans and nulls.
+func key(name string) *yaml.Node {
+	n := str(name)
+	switch strings.ToLower(name) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		n.Style = yaml.DoubleQuotedStyle
+	default:
+		if !plainKey.MatchString(name) {
+			n.Style = yaml.DoubleQuotedStyle
+		}
+	}
+	return n
+}
 
 // oneLine keeps a comment line a comment line, whatever a reason holds.
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
