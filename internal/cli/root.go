@@ -82,6 +82,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.listCommand(),
 		a.verifyCommand(),
 		a.resolveCommand(),
+		a.pinCommand(),
 		a.policyCommand(),
 		a.initCommand(),
 		a.signCommand(),

@@ -122,7 +122,10 @@ func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ")
 // Write replaces path with data atomically (a reader sees the old file or the new one,
 // never half of one), mode FileMode. A symlink or anything but a regular file at path
 // is refused: the gate must not write through a link someone planted.
-func Write(path string, data []byte) error {
+func Write(path string, data []byte) error { return WriteMode(path, data, FileMode) }
+
+// WriteMode is Write with another mode (pin --in-place keeps the file's).
+func WriteMode(path string, data []byte, mode os.FileMode) error {
 	if err := checkTarget(path); err != nil {
 		return err
 	}
@@ -132,7 +135,7 @@ func Write(path string, data []byte) error {
 		return fmt.Errorf("pin file %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	err = tmp.Chmod(FileMode)
+	err = tmp.Chmod(mode)
 	if err == nil {
 		_, err = tmp.Write(data)
 	}

@@ -40,3 +40,14 @@ func Reference(d policy.Decision) (string, bool) {
 	}
 	return ref + "@" + d.Digest, true
 }
+
+// Digests maps each service whose image passed with a signed digest to that digest.
+func Digests(ds []policy.Decision) map[string]string {
+	out := make(map[string]string)
+	for _, d := range ds {
+		if _, ok := Reference(d); ok {
+			out[d.Source.Service] = d.Digest
+		}
+	}
+	return out
+}
