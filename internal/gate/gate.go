@@ -49,9 +49,8 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	decisions := make([]policy.Decision, len(uses))
 	byRepo := make(map[string][]int) // use indexes per repository
 	for i, use := range uses {
-		if use.BuildOnly {
-			decisions[i] = policy.Decision{Source: source(use), Result: policy.Warn,
-				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly}
+		if d, ok := pullsNothing(use); ok {
+			decisions[i] = d
 			continue
 		}
 		byRepo[use.Named.Name()] = append(byRepo[use.Named.Name()], i)
@@ -75,7 +74,32 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 }
 
 func source(use stack.ImageUse) policy.Source {
-	return policy.Source{Service: use.Service, File: use.File, Line: use.Line}
+	return policy.Source{Service: use.Service, Use: use.Use, File: use.File, Line: use.Line}
+}
+
+// pullsNothing decides about a service that pulls no image from a registry: there is
+// nothing to verify, and the report must say why rather than pass it silently.
+func pullsNothing(use stack.ImageUse) (policy.Decision, bool) {
+	d := policy.Decision{Source: source(use)}
+	if use.Image != "" {
+		if img, err := policy.ParseImage(use.Image); err == nil {
+			d.Image = img
+		}
+	}
+	switch {
+	case use.NotDeployed:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeNotDeployed, "profiles"
+		d.Reason = "not deployed (profiles " + strings.Join(use.Profiles, ", ") + " not active): not checked"
+	case use.Provider != "":
+		d.Result, d.Code, d.Rule = policy.Pass, policy.CodeProvider, "provider"
+		d.Reason = "provider service (type " + use.Provider + "): runs no image"
+	case use.BuildOnly:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeBuildOnly, "build-only"
+		d.Reason = "image built locally (build only): nothing signed to verify"
+	default:
+		return d, false
+	}
+	return d, true
 }
 
 // Explanation is how the policy decided about one image, with the trust facts it saw.

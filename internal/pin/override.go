@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,18 +40,42 @@ type Override struct {
 // require: none, build only, a rule in warn mode) are listed in the header. Same
 // decisions, same bytes.
 func Render(o Override) ([]byte, error) {
-	pinned := map[string]string{}
+	type servicePins struct {
+		image   string
+		volumes [][2]string // target, reference
+	}
+	pinned := map[string]*servicePins{}
 	var unpinned []string
 	for _, d := range o.Decisions {
-		if ref, ok := Reference(d); ok {
-			pinned[d.Source.Service] = ref
+		ref, ok := Reference(d)
+		target, isVolume := strings.CutPrefix(d.Source.Use, "volume ")
+		if ok && (d.Source.Use == "" || isVolume) {
+			p := pinned[d.Source.Service]
+			if p == nil {
+				p = &servicePins{}
+				pinned[d.Source.Service] = p
+			}
+			if isVolume {
+				p.volumes = append(p.volumes, [2]string{target, ref})
+			} else {
+				p.image = ref
+			}
 			continue
 		}
 		what := d.Image.String()
-		if d.Code == policy.CodeBuildOnly {
+		switch {
+		case d.Code == policy.CodeBuildOnly:
 			what = "built locally"
+		case what == "":
+			what = "-"
 		}
-		unpinned = append(unpinned, fmt.Sprintf("%s: %s (%s: %s)", d.Source.Service, what, d.Code, d.Reason))
+		why := fmt.Sprintf("%s: %s", d.Code, d.Reason)
+		if ok {
+			// compose appends the pre_start lists of its files: an override would add a
+			// hook, not pin one
+			why = "verified, but an override cannot replace a hook's image"
+		}
+		unpinned = append(unpinned, fmt.Sprintf("%s: %s (%s)", label(d.Source), what, why))
 	}
 	header := []string{
 		fmt.Sprintf("Pinned by %s at %s against the policy %s.", o.Tool, o.Time.UTC().Format(time.RFC3339), o.Policy),
@@ -58,22 +83,30 @@ func Render(o Override) ([]byte, error) {
 		"  docker stack deploy -c FILE... -c THIS   or   docker compose -f FILE... -f THIS ...",
 	}
 	if len(unpinned) > 0 {
-		header = append(header, "Not pinned (passed without a signed digest):")
+		header = append(header, "Not pinned:")
 		for _, u := range unpinned {
 			header = append(header, "  "+oneLine(u))
 		}
 	}
 	services := &yaml.Node{Kind: yaml.MappingNode}
-	names := make([]string, 0, len(pinned))
-	for name := range pinned {
-		names = append(names, name)
+	for _, name := range slices.Sorted(maps.Keys(pinned)) {
+		p := pinned[name]
+		svc := &yaml.Node{Kind: yaml.MappingNode}
+		if p.image != "" {
+			svc.Content = append(svc.Content, str("image"), str(p.image))
+		}
+		if len(p.volumes) > 0 {
+			// compose merges a service's volumes by target: these replace the sources
+			vols := &yaml.Node{Kind: yaml.SequenceNode}
+			for _, v := range p.volumes {
+				vols.Content = append(vols.Content, &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+					str("type"), str("image"), str("source"), str(v[1]), str("target"), str(v[0])}})
+			}
+			svc.Content = append(svc.Content, str("volumes"), vols)
+		}
+		services.Content = append(services.Content, key(name), svc)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		services.Content = append(services.Content, key(name), &yaml.Node{Kind: yaml.MappingNode,
-			Content: []*yaml.Node{str("image"), str(pinned[name])}})
-	}
-	if len(names) == 0 {
+	if len(pinned) == 0 {
 		services.Style = yaml.FlowStyle
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode}
@@ -209,4 +242,12 @@ func checkNotInput(path string, inputs []string) error {
 		}
 	}
 	return nil
+}
+
+// label names a service and what of it pulls the image.
+func label(s policy.Source) string {
+	if s.Use == "" {
+		return s.Service
+	}
+	return s.Service + " (" + s.Use + ")"
 }

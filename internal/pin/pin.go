@@ -41,11 +41,12 @@ func Reference(d policy.Decision) (string, bool) {
 	return ref + "@" + d.Digest, true
 }
 
-// Digests maps each service whose image passed with a signed digest to that digest.
+// Digests maps each service whose own image passed with a signed digest to that
+// digest.
 func Digests(ds []policy.Decision) map[string]string {
 	out := make(map[string]string)
 	for _, d := range ds {
-		if _, ok := Reference(d); ok {
+		if _, ok := Reference(d); ok && d.Source.Use == "" {
 			out[d.Source.Service] = d.Digest
 		}
 	}

@@ -55,7 +55,7 @@ func TestRender(t *testing.T) {
 	want := `# Pinned by trustctl v1 at 2026-12-01T00:00:00Z against the policy policy.yml.
 # Every image below passed that policy with this digest. Deploy with this file last:
 #   docker stack deploy -c FILE... -c THIS   or   docker compose -f FILE... -f THIS ...
-# Not pinned (passed without a signed digest):
+# Not pinned:
 #   debug: r.example/debug:latest (exception: why not)
 
 version: "3.10"

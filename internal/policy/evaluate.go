@@ -85,6 +85,8 @@ const (
 	CodeUnpinned       Code = "unpinned"        // no pin covers the repository and on_unpinned is deny
 	CodeTrustData      Code = "trust-data"      // the trust data is missing, expired or invalid
 	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
+	CodeProvider       Code = "provider"        // a provider: service runs no image
+	CodeNotDeployed    Code = "not-deployed"    // left out by inactive profiles: not checked
 )
 
 // Candidate is a policy entry that matched an image.

@@ -52,6 +52,9 @@ func (i Image) String() string {
 // Source is where an image is used; it is carried to the Decision for reports.
 type Source struct {
 	Service string `json:"service,omitempty"`
+	// Use is what of the service pulls the image: "" for its containers,
+	// "pre_start[N]" for a lifecycle hook, "volume TARGET" for a volume of type image.
+	Use     string `json:"use,omitempty"`
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
 }
