@@ -54,9 +54,9 @@ type Source struct {
 	Service string `json:"service,omitempty"`
 	// Use is what of the service pulls the image: "" for its containers,
 	// "pre_start[N]" for a lifecycle hook, "volume TARGET" for a volume of type image.
-	Use     string `json:"use,omitempty"`
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
+	Use  string `json:"use,omitempty"`
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 }
 
 // TrustErrorKind says what is wrong with a repository's trust data.
