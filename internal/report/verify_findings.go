@@ -23,6 +23,7 @@ const (
 	ruleUnpinned
 	ruleException
 	ruleShadowed
+	ruleProvider
 )
 
 var findingRules = []findingRule{
@@ -46,6 +47,8 @@ var findingRules = []findingRule{
 		"An unexpired exception lets the image pass whatever its trust data says.", "note"},
 	ruleShadowed: {"TRUSTCTL010", "ShadowedTag", "A delegated role hides the signed tag",
 		"docker's lookup (GetTargetByName in targets/releases, then targets) first meets the tag in a delegated role other than targets/releases, and docker pulls only from targets/releases or targets: it refuses the tag.", "error"},
+	ruleProvider: {"TRUSTCTL011", "ProviderService", "Service runs no image",
+		"A provider: service is run by a plugin, not from an image: there is no signature to verify.", "note"},
 }
 
 // classify returns the index of the rule d is a finding of; ok is false for a pass
@@ -54,6 +57,9 @@ var findingRules = []findingRule{
 func classify(d policy.Decision) (rule int, ok bool) {
 	switch d.Result {
 	case policy.Pass:
+		if d.Code == policy.CodeProvider {
+			return ruleProvider, true
+		}
 		return ruleExpiredException, d.ExpiredException != ""
 	case policy.Exception:
 		return ruleException, true

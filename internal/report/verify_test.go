@@ -610,3 +610,19 @@ func FuzzGitHubEscape(f *testing.F) {
 		}
 	})
 }
+
+// TestFindingRulesComplete: every rule constant has its entry (a missing one leaves a
+// hole that SARIF would index past), and a provider service is a note of its own.
+func TestFindingRulesComplete(t *testing.T) {
+	for i, fr := range findingRules {
+		if fr.ID == "" {
+			t.Errorf("finding rule %d has no entry", i)
+		}
+	}
+	if len(findingRules) != ruleProvider+1 {
+		t.Errorf("%d finding rules, want %d", len(findingRules), ruleProvider+1)
+	}
+	if i, ok := classify(policy.Decision{Result: policy.Pass, Code: policy.CodeProvider}); !ok || findingRules[i].ID != "TRUSTCTL011" {
+		t.Errorf("provider service classified as %v, %v", i, ok)
+	}
+}
