@@ -38,52 +38,60 @@ func (a *app) verifyCommand() *cobra.Command {
 			"3 trust data error (docs/exit-codes.md).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			at, err := parseNow(now)
-			if err != nil {
-				return err
-			}
-			stackMode, err := parseStackMode(mode)
-			if err != nil {
-				return err
-			}
-			outputs, err := pairOutputs(formats, outputFiles)
-			if err != nil {
-				return err
-			}
 			if pinFile != "" {
 				if err := pin.CheckTarget(pinFile, args); err != nil {
 					return err
 				}
 			}
-			pol, err := policy.Load(policyFile)
-			if err != nil {
-				return err
-			}
-			decisions, err := gate.Run(cmd.Context(), gate.Options{
-				Files:    args,
-				Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
-				Policy:   pol,
-				TrustDir: store.Dir{Root: a.trustDir()},
-				Now:      at,
-				Log:      a.log,
-			})
-			if err != nil {
-				return errors.Join(err, removePinFile(pinFile))
-			}
-			relativeSources(decisions)
-			rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
-			for _, out := range outputs {
-				if err := a.writeReport(out, rep); err != nil {
+			run := func() error {
+				at, err := parseNow(now)
+				if err != nil {
 					return err
 				}
+				stackMode, err := parseStackMode(mode)
+				if err != nil {
+					return err
+				}
+				outputs, err := pairOutputs(formats, outputFiles)
+				if err != nil {
+					return err
+				}
+				pol, err := policy.Load(policyFile)
+				if err != nil {
+					return err
+				}
+				decisions, err := gate.Run(cmd.Context(), gate.Options{
+					Files:    args,
+					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+					Policy:   pol,
+					TrustDir: store.Dir{Root: a.trustDir()},
+					Now:      at,
+					Log:      a.log,
+				})
+				if err != nil {
+					return err
+				}
+				relativeSources(decisions)
+				rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
+				for _, out := range outputs {
+					if err := a.writeReport(out, rep); err != nil {
+						return err
+					}
+				}
+				if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
+					return verdictError{code: code, summary: report.SummaryLine(decisions)}
+				}
+				if pinFile == "" {
+					return nil
+				}
+				return writePinFile(pinFile, args, pin.Override{Decisions: decisions, Policy: policyFile, Time: at, Tool: "trustctl " + version})
 			}
-			if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
-				return errors.Join(verdictError{code: code, summary: report.SummaryLine(decisions)}, removePinFile(pinFile))
+			err := run()
+			if err != nil && pinFile != "" {
+				// a gate that did not pass leaves nothing pinned for the next step
+				err = errors.Join(err, pin.Remove(pinFile))
 			}
-			if pinFile == "" {
-				return nil
-			}
-			return writePinFile(pinFile, args, pin.Override{Decisions: decisions, Policy: policyFile, Time: at, Tool: "trustctl " + version})
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -98,29 +106,6 @@ func (a *app) verifyCommand() *cobra.Command {
 		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
 	cmd.MarkFlagRequired("policy")
 	return cmd
-}
-
-// writePinFile writes the override of a passing verdict, with the files' version.
-func writePinFile(path string, files []string, o pin.Override) error {
-	v, err := stack.Version(files)
-	if err != nil {
-		return errors.Join(err, removePinFile(path))
-	}
-	o.Version = v
-	data, err := pin.Render(o)
-	if err != nil {
-		return errors.Join(err, removePinFile(path))
-	}
-	return pin.Write(path, data)
-}
-
-// removePinFile removes a pin file left by an earlier run: a gate that did not pass
-// must leave nothing pinned for the next step.
-func removePinFile(path string) error {
-	if path == "" {
-		return nil
-	}
-	return pin.Remove(path)
 }
 
 // relativeSources names files relative to the working directory when they are below
@@ -212,3 +197,17 @@ type verdictError struct {
 }
 
 func (e verdictError) Error() string { return e.summary }
+
+// writePinFile writes the override of a passing verdict, with the files' version.
+func writePinFile(path string, files []string, o pin.Override) error {
+	v, err := stack.Version(files)
+	if err != nil {
+		return err
+	}
+	o.Version = v
+	data, err := pin.Render(o)
+	if err != nil {
+		return err
+	}
+	return pin.Write(path, data)
+}
