@@ -112,6 +112,14 @@ var Cases = []Case{
 		r.AddTarget(tuf.RoleTargets, "both", []byte("both in targets"))
 		r.Signers["targets/releases/ci"] = []*tuf.Signer{tuftest.NewKey(t)}
 	}, Tags: []string{"both"}},
+	{Name: "releases delegated but never published", Build: func(t testing.TB, r *tuftest.Repo) {
+		r.Delegate(tuf.RoleTargets, repo.ReleasesRole, []string{""}, tuftest.NewKey(t))
+		r.AddTarget(tuf.RoleTargets, "top", []byte("top"))
+	}, Damage: func(t testing.TB, r *tuftest.Repo) {
+		delete(r.Targets, repo.ReleasesRole)
+		delete(r.Files, repo.ReleasesRole)
+		r.UpdateSnapshot(t)
+	}, Tags: []string{"top"}},
 	{Name: "team role file not the one the snapshot lists", Build: teamRole, Damage: func(t testing.TB, r *tuftest.Repo) {
 		r.Files["targets/team"] = append(r.Files["targets/team"], ' ')
 	}, Tags: []string{"top", "teamonly"}},
