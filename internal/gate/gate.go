@@ -187,6 +187,7 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 		case errors.As(err, &shadowed):
 			f.Shadowed = &policy.Target{Tag: img.Tag, Digest: shadowed.Digest, Role: shadowed.Role}
 		case f.Trust != nil:
+			// expired data evaluated under trust.expired: warn keeps that reason
 		case r.Unusable() != nil:
 			f.Trust = &policy.TrustProblem{Kind: problemKind(r.Unusable()), Reason: err.Error()}
 		default:
