@@ -43,7 +43,7 @@ func Rewrite(data []byte, pins map[string]string) ([]byte, []Skipped, error) {
 	edits := map[*yaml.Node]*edit{}
 	var skipped []Skipped
 	for _, name := range slices.Sorted(maps.Keys(pins)) {
-		node := imageNode(mapValue(services, name), map[*yaml.Node]bool{})
+		node := imageNode(services, mapValue(services, name), map[*yaml.Node]bool{})
 		skip := func(line int, why string) { skipped = append(skipped, Skipped{Service: name, Line: line, Reason: why}) }
 		if node == nil {
 			skip(0, "its image is not written in this file (extends another file?): pin it with verify --pin-file")
@@ -108,8 +108,9 @@ func deref(n *yaml.Node) *yaml.Node {
 }
 
 // imageNode is the scalar a service takes its image from: its own image: key, else the
-// first merge (<<) that has one, as YAML merge keys give precedence.
-func imageNode(svc *yaml.Node, seen map[*yaml.Node]bool) *yaml.Node {
+// first merge (<<) that has one, as YAML merge keys give precedence, else the service
+// it extends in the same file.
+func imageNode(services, svc *yaml.Node, seen map[*yaml.Node]bool) *yaml.Node {
 	svc = deref(svc)
 	if svc == nil || svc.Kind != yaml.MappingNode || seen[svc] {
 		return nil
@@ -131,12 +132,23 @@ func imageNode(svc *yaml.Node, seen map[*yaml.Node]bool) *yaml.Node {
 			candidates = merged.Content
 		}
 		for _, c := range candidates {
-			if n := imageNode(c, seen); n != nil {
+			if n := imageNode(services, c, seen); n != nil {
 				return n
 			}
 		}
 	}
-	return nil
+	ext := deref(mapValue(svc, "extends"))
+	switch {
+	case ext == nil:
+		return nil
+	case ext.Kind == yaml.ScalarNode:
+		return imageNode(services, mapValue(services, ext.Value), seen)
+	case mapValue(ext, "file") == nil:
+		if base := deref(mapValue(ext, "service")); base != nil && base.Kind == yaml.ScalarNode {
+			return imageNode(services, mapValue(services, base.Value), seen)
+		}
+	}
+	return nil // extends another file
 }
 
 // lineOffsets are the byte offsets where each line starts.

@@ -15,7 +15,7 @@ func TestRewriteGolden(t *testing.T) {
 	}
 	const a = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	const b = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-	pins := map[string]string{"web": a, "api": b, "worker": a, "cron": a, "tool": a, "plain": b, "café": a}
+	pins := map[string]string{"web": a, "api": b, "worker": a, "cron": a, "tool": a, "plain": b, "café": a, "child": a}
 	got, skipped, err := Rewrite(data, pins)
 	if err != nil {
 		t.Fatal(err)
@@ -49,5 +49,18 @@ func TestRewriteSharedAnchor(t *testing.T) {
 	}
 	if !strings.Contains(string(got), "base:2.1@sha256:bbbb") {
 		t.Errorf("cron's pin missing:\n%s", got)
+	}
+}
+
+// TestRewriteExtendsAnotherFile: an image inherited from another file is not in this
+// one: it is named, and the file is unchanged.
+func TestRewriteExtendsAnotherFile(t *testing.T) {
+	data := []byte("services:\n  web:\n    extends: {file: base.yml, service: web}\n")
+	got, skipped, err := Rewrite(data, map[string]string{"web": "sha256:" + strings.Repeat("a", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(data) || len(skipped) != 1 || !strings.Contains(skipped[0].Reason, "not written in this file") {
+		t.Errorf("got %q, skipped %+v", got, skipped)
 	}
 }
