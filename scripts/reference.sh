@@ -10,11 +10,14 @@
 #   docker-lookup                          test oracle: docker 28's tag lookup (GetTargetByName +
 #                                          its role filter) on notary v0.7.0's client library;
 #                                          source internal/trust/repo/testdata/dockerlookup
+#   docker-compose                         docker compose v5.6.0, for `config` merges of pin files
+#                                          (works without an engine)
 #
 # Binaries that exist are kept (FORCE=1 rebuilds); compiled packages stay in the Go build
 # cache, so a rebuild on a warm machine takes seconds.
 set -euo pipefail
 NOTARY_VERSION=v0.7.0
+COMPOSE_VERSION=v5.6.0
 REGISTRY_VERSION=v3.1.2
 BINDIR="${1:-${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}}"
 mkdir -p "$BINDIR"
@@ -73,6 +76,18 @@ if [ ! -x "$BINDIR/docker-lookup" ] || [ "${FORCE:-0}" = 1 ]; then
   cp "$(dirname "$0")/../internal/trust/repo/testdata/dockerlookup/main.go" "$oracle/notary/cmd/docker-lookup/"
   (cd "$oracle/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/docker-lookup" ./cmd/docker-lookup)
   rm -rf "$oracle"
+fi
+
+if [ ! -x "$BINDIR/docker-compose" ] || [ "${FORCE:-0}" = 1 ]; then
+  # built inside its own module: its go.mod has exclude directives, which go install refuses
+  log "building docker-compose $COMPOSE_VERSION"
+  src="$(GOFLAGS= go mod download -json "github.com/docker/compose/v5@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || { log "cannot find docker compose source"; exit 1; }
+  compose="$(mktemp -d)"
+  cp -r "$src" "$compose/compose"
+  chmod -R u+w "$compose/compose"
+  (cd "$compose/compose" && GOFLAGS=-mod=mod go build -o "$BINDIR/docker-compose" ./cmd)
+  rm -rf "$compose"
 fi
 
 if [ ! -x "$BINDIR/registry" ] || [ "${FORCE:-0}" = 1 ]; then
