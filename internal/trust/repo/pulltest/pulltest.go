@@ -120,6 +120,13 @@ var Cases = []Case{
 		delete(r.Files, repo.ReleasesRole)
 		r.UpdateSnapshot(t)
 	}, Tags: []string{"top"}},
+	{Name: "team role delegating outside its subtree", Build: teamRole, Damage: func(t testing.TB, r *tuftest.Repo) {
+		r.Mutate(t, "targets/team", func(signed map[string]any) {
+			d := signed["delegations"].(map[string]any)
+			d["roles"] = append(d["roles"].([]any), map[string]any{"name": "targets/elsewhere", "keyids": []any{}, "threshold": 1, "paths": []any{""}})
+		})
+		r.UpdateSnapshot(t)
+	}, Tags: []string{"top", "teamonly"}},
 	{Name: "team role file not the one the snapshot lists", Build: teamRole, Damage: func(t testing.TB, r *tuftest.Repo) {
 		r.Files["targets/team"] = append(r.Files["targets/team"], ' ')
 	}, Tags: []string{"top", "teamonly"}},
