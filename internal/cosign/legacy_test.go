@@ -19,9 +19,13 @@ import (
 
 const fixtureDigest = "sha256:04519ed1210acde9639d6242311f2f32658c5d4b2dd1ac042bdfe8a16e2bfacb"
 
+func readFixtureFile(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", "cosign2-sig", name))
+}
+
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "cosign2-sig", name))
+	b, err := readFixtureFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}

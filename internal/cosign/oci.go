@@ -25,24 +25,25 @@ const maxLayers = 1000
 // registries refuse manifests over 4 MiB).
 const maxManifest = 4 << 20
 
-// Descriptor is an OCI content descriptor.
+// Descriptor is an OCI content descriptor, its fields in go-containerregistry's order.
 type Descriptor struct {
 	MediaType    string            `json:"mediaType"`
 	Size         int64             `json:"size"`
 	Digest       string            `json:"digest"`
-	ArtifactType string            `json:"artifactType,omitempty"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
+	ArtifactType string            `json:"artifactType,omitempty"`
 }
 
-// Manifest is an OCI image manifest (the fields cosign writes).
+// Manifest is an OCI image manifest: the fields cosign writes, in the order it writes
+// them (go-containerregistry's v1.Manifest, then artifactType).
 type Manifest struct {
 	SchemaVersion int               `json:"schemaVersion"`
 	MediaType     string            `json:"mediaType"`
-	ArtifactType  string            `json:"artifactType,omitempty"`
 	Config        Descriptor        `json:"config"`
 	Layers        []Descriptor      `json:"layers"`
-	Subject       *Descriptor       `json:"subject,omitempty"`
 	Annotations   map[string]string `json:"annotations,omitempty"`
+	Subject       *Descriptor       `json:"subject,omitempty"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
 }
 
 // Blob is content to upload, addressed by its digest.

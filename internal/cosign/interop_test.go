@@ -1,0 +1,276 @@
+package cosign_test
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustctl/trustctl/internal/cosign"
+	"github.com/trustctl/trustctl/internal/testenv"
+	"github.com/trustctl/trustctl/internal/trust/keys"
+	"github.com/trustctl/trustctl/internal/trust/store"
+)
+
+const (
+	teamPassphrase   = "team-key-passphrase"
+	cosignPassphrase = "cosign-key-passphrase"
+	repo             = "team/app"
+	dockerManifestV2 = "application/vnd.docker.distribution.manifest.v2+json"
+)
+
+// teamKey is a team member's key in trustctl's keystore (as `trustctl key generate qa`
+// makes it), with the files cosign reads: the public key as PEM and the private key
+// imported into cosign's format.
+type teamKey struct {
+	signer    crypto.Signer
+	pubPEM    string // path of the PKIX public key
+	cosignKey string // path of the key in cosign's encrypted format
+}
+
+func newTeamKey(t *testing.T, cosignBin string) teamKey {
+	t.Helper()
+	env := map[string]string{"NOTARY_DELEGATION_PASSPHRASE": teamPassphrase}
+	ks := keys.Open(store.Dir{Root: filepath.Join(t.TempDir(), "trust")}, keys.NewPassphraseSource(func(k string) string { return env[k] }, nil))
+	info, _, err := ks.Generate("qa", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _, err := ks.PrivateKey(info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pkix, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := teamKey{signer: signer, pubPEM: filepath.Join(dir, "qa.pub"), cosignKey: filepath.Join(dir, "qa.key")}
+	writeFile(t, k.pubPEM, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}))
+	// A team brings its key to cosign with `cosign import-key-pair` from PKCS #8.
+	der, err := x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "qa-plain.pem")
+	writeFile(t, plain, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	runCosign(t, cosignBin, dir, "import-key-pair", "--key", plain, "--output-key-prefix", "qa")
+	return k
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCosign runs a reference cosign offline: no transparency log, no TUF root fetch
+// (TUF_ROOT in a temp dir), the passphrase from COSIGN_PASSWORD.
+func runCosign(t *testing.T, bin, dir string, args ...string) string {
+	t.Helper()
+	out, err := cosignCmd(t, bin, dir, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func cosignCmd(t *testing.T, bin, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"COSIGN_PASSWORD="+cosignPassphrase,
+		"HOME="+dir,
+		"TUF_ROOT="+filepath.Join(dir, "tuf"),
+		"SIGSTORE_NO_CACHE=true",
+		"COSIGN_EXPERIMENTAL=0",
+	)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// registryFlags let cosign talk to the loopback registry over plain HTTP.
+var registryFlags = []string{"--allow-insecure-registry", "--allow-http-registry"}
+
+func verifyArgs(pub, ref string) []string {
+	return append([]string{"verify", "--key", pub, "--insecure-ignore-tlog"}, append(registryFlags, ref)...)
+}
+
+func signArgs(key, ref string, extra ...string) []string {
+	args := append([]string{"sign", "--key", key, "--tlog-upload=false", "-y"}, registryFlags...)
+	return append(append(args, extra...), ref)
+}
+
+// pushLegacy writes img as the signature image of digest, as migrate will.
+func pushLegacy(t *testing.T, reg *testenv.Registry, digest string, img cosign.SignatureImage) string {
+	t.Helper()
+	a, err := img.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := cosign.SignatureTag(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blobs [][]byte
+	for _, b := range a.Blobs {
+		blobs = append(blobs, b.Data)
+	}
+	return reg.PushArtifact(t, repo, tag, a.Descriptor.MediaType, a.Manifest, blobs...)
+}
+
+// readLegacy reads the signature image of digest from the registry (empty when none).
+func readLegacy(t *testing.T, reg *testenv.Registry, digest string) cosign.SignatureImage {
+	t.Helper()
+	tag, err := cosign.SignatureTag(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := reg.Manifest(t, repo, tag)
+	if m == nil {
+		return cosign.SignatureImage{}
+	}
+	img, err := cosign.DecodeSignatureImage(m, func(d cosign.Descriptor) ([]byte, error) {
+		return reg.Blob(t, repo, d.Digest), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// readBundles returns the contents of the sigstore bundle referrers of digest.
+func readBundles(t *testing.T, reg *testenv.Registry, digest string) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, d := range reg.Referrers(t, repo, digest) {
+		m, _ := reg.Manifest(t, repo, d)
+		layer, ok, err := cosign.BundleLayer(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			out = append(out, reg.Blob(t, repo, layer.Digest))
+		}
+	}
+	return out
+}
+
+// trustctl signs (the legacy format), cosign v2 and v3 verify; a second signing run
+// adds nothing.
+func TestInteropLegacySignedByTrustctl(t *testing.T) {
+	cosign2 := testenv.RefBin(t, "cosign2")
+	cosign3 := testenv.RefBin(t, "cosign3")
+	reg := testenv.StartRegistry(t)
+	image := reg.Push(t, repo, "1.0")
+	key := newTeamKey(t, cosign2)
+	ref := reg.Host + "/" + repo + ":1.0"
+
+	sign := func() bool {
+		sig, err := cosign.NewSignature(key.signer, cosign.Payload{
+			DockerReference: ref,
+			Digest:          image.Digest,
+			Optional:        map[string]string{"gun": reg.Host + "/" + repo, "tag": "1.0", "role": "targets/qa", "migrated": time.Now().UTC().Format(time.RFC3339Nano)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, added, err := readLegacy(t, reg, image.Digest).Add(sig, key.signer.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if added {
+			pushLegacy(t, reg, image.Digest, img)
+		}
+		return added
+	}
+	if !sign() {
+		t.Fatal("first signing added nothing")
+	}
+	tag, _ := cosign.SignatureTag(image.Digest)
+	before, _ := reg.Manifest(t, repo, tag)
+
+	for _, bin := range []string{cosign2, cosign3} {
+		out := runCosign(t, bin, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+		if !strings.Contains(out, image.Digest) || !strings.Contains(out, `"docker-reference":"`+ref+`"`) {
+			t.Errorf("%s verify output lacks the digest or reference:\n%s", filepath.Base(bin), out)
+		}
+		// Another key is refused: the check is real.
+		other := newTeamKey(t, cosign2)
+		if out, err := cosignCmd(t, bin, t.TempDir(), verifyArgs(other.pubPEM, ref)...); err == nil {
+			t.Errorf("%s verify accepted another key:\n%s", filepath.Base(bin), out)
+		}
+	}
+
+	if sign() {
+		t.Error("second signing added a signature")
+	}
+	if after, _ := reg.Manifest(t, repo, tag); string(after) != string(before) {
+		t.Error("second signing changed the signature manifest")
+	}
+}
+
+// cosign v2 signs with the team key (imported from trustctl's keystore); trustctl's
+// verify side accepts the signatures and reports the signed reference: the repository
+// alone by default, the tag with --sign-container-identity.
+func TestInteropLegacySignedByCosign2(t *testing.T) {
+	cosign2 := testenv.RefBin(t, "cosign2")
+	reg := testenv.StartRegistry(t)
+	image := reg.Push(t, repo, "1.0")
+	key := newTeamKey(t, cosign2)
+	dir := filepath.Dir(key.cosignKey)
+	repoRef := reg.Host + "/" + repo
+	runCosign(t, cosign2, dir, signArgs(key.cosignKey, repoRef+"@"+image.Digest)...)
+	runCosign(t, cosign2, dir, signArgs(key.cosignKey, repoRef+":1.0", "--sign-container-identity", repoRef+":1.0", "-a", "team=qa")...)
+
+	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.signer.Public(), image.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(payloads) != 2 {
+		t.Fatalf("%d signatures verified, want 2", len(payloads))
+	}
+	for _, p := range payloads {
+		if p.Digest != image.Digest {
+			t.Errorf("digest %s, want %s", p.Digest, image.Digest)
+		}
+	}
+	if payloads[0].DockerReference != repoRef {
+		t.Errorf("default reference %q, want %q", payloads[0].DockerReference, repoRef)
+	}
+	if err := payloads[0].CheckReference(repoRef + ":1.0"); !errors.Is(err, cosign.ErrNoTagInReference) {
+		t.Errorf("repository-only signature for tag 1.0: %v, want ErrNoTagInReference", err)
+	}
+	if err := payloads[1].CheckReference(repoRef + ":1.0"); err != nil {
+		t.Errorf("tag 1.0: %v", err)
+	}
+	if payloads[1].Optional["team"] != "qa" {
+		t.Errorf("optional %v", payloads[1].Optional)
+	}
+
+	// The same digest pushed under another tag: the signature names 1.0, not 2.0.
+	reg.PushArtifact(t, repo, "2.0", dockerManifestV2, mustManifest(t, reg, "1.0"))
+	if err := payloads[1].CheckReference(repoRef + ":2.0"); !errors.Is(err, cosign.ErrReferenceMismatch) {
+		t.Errorf("signature over 1.0 checked for 2.0: %v, want ErrReferenceMismatch", err)
+	}
+	if _, err := readLegacy(t, reg, image.Digest).Verified(newTeamKey(t, cosign2).signer.Public(), image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
+		t.Errorf("another key: %v, want ErrBadSignature", err)
+	}
+}
+
+func mustManifest(t *testing.T, reg *testenv.Registry, ref string) []byte {
+	t.Helper()
+	m, _ := reg.Manifest(t, repo, ref)
+	if m == nil {
+		t.Fatalf("no manifest %s", ref)
+	}
+	return m
+}
