@@ -49,9 +49,11 @@ type wireStatement struct {
 	Predicate     any           `json:"predicate"`
 }
 
+// wireSubject is an in-toto resource descriptor; cosign writes "annotations" even when
+// empty.
 type wireSubject struct {
 	Digest      map[string]string `json:"digest"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Annotations map[string]string `json:"annotations"`
 }
 
 type wireBundle struct {
@@ -65,7 +67,7 @@ type wireMaterial struct {
 	PublicKey *struct {
 		Hint string `json:"hint"`
 	} `json:"publicKey,omitempty"`
-	TlogEntries               []json.RawMessage `json:"tlogEntries"`
+	TlogEntries               []json.RawMessage `json:"tlogEntries,omitempty"`
 	TimestampVerificationData json.RawMessage   `json:"timestampVerificationData,omitempty"`
 }
 
@@ -96,9 +98,11 @@ func keyHint(pub crypto.PublicKey) (string, error) {
 	return base64.StdEncoding.EncodeToString(sum[:]), nil
 }
 
-// NewBundle signs st with key into a sigstore bundle v0.3 as cosign v3 writes it with
-// --key and no transparency log: the public key's hint, no log entries, and a DSSE
-// envelope of an in-toto v1 statement with cosign's sign predicate.
+// NewBundle signs st with key into a sigstore bundle v0.3 as cosign v3.1 writes it with
+// --key and no transparency log (testdata/cosign3-bundle): the public key's hint, no
+// log entries, and a DSSE envelope of an in-toto v1 statement with cosign's sign
+// predicate. cosign encodes with protojson, whose spacing is deliberately unstable, so
+// equal bytes are neither possible nor needed: verifiers parse the JSON.
 func NewBundle(key crypto.Signer, st Statement) ([]byte, error) {
 	if !digestPattern.MatchString(st.Digest) {
 		return nil, fmt.Errorf("image digest %q is not sha256:<64 hex>", st.Digest)
@@ -106,9 +110,13 @@ func NewBundle(key crypto.Signer, st Statement) ([]byte, error) {
 	if err := checkKey(key.Public()); err != nil {
 		return nil, err
 	}
+	annotations := st.Annotations
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
 	statement, err := json.Marshal(wireStatement{
 		Type:          StatementTypeV1,
-		Subject:       []wireSubject{{Digest: map[string]string{"sha256": strings.TrimPrefix(st.Digest, "sha256:")}, Annotations: st.Annotations}},
+		Subject:       []wireSubject{{Digest: map[string]string{"sha256": strings.TrimPrefix(st.Digest, "sha256:")}, Annotations: annotations}},
 		PredicateType: PredicateTypeCosignSign,
 		Predicate:     struct{}{},
 	})
@@ -134,7 +142,6 @@ func NewBundle(key crypto.Signer, st Statement) ([]byte, error) {
 	b.VerificationMaterial.PublicKey = &struct {
 		Hint string `json:"hint"`
 	}{hint}
-	b.VerificationMaterial.TlogEntries = []json.RawMessage{}
 	return json.Marshal(b)
 }
 
@@ -256,6 +263,7 @@ func BundleReferrer(bundle []byte, subject Descriptor, created time.Time) (Artif
 	if err != nil {
 		return Artifact{}, err
 	}
+	a.Descriptor.ArtifactType = MediaTypeBundle
 	a.Blobs = []Blob{{Descriptor: config, Data: emptyConfig}, {Descriptor: layer, Data: bundle}}
 	return a, nil
 }
@@ -289,4 +297,70 @@ func HasBundle(bundles [][]byte, pub crypto.PublicKey, imageDigest string) bool 
 		}
 	}
 	return false
+}
+
+// MediaTypeOCIIndex is the referrers fallback index's media type.
+const MediaTypeOCIIndex = "application/vnd.oci.image.index.v1+json"
+
+// Index is an OCI image index; a registry without the referrers API keeps an image's
+// referrers in one under the tag sha256-<hex> (OCI distribution 1.1, "referrers tag
+// schema"), which is where cosign v3 puts its bundles on such a registry.
+type Index struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType"`
+	Manifests     []Descriptor      `json:"manifests"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// ReferrersTag is the fallback tag of the referrers of digest: sha256-<hex>.
+func ReferrersTag(digest string) (string, error) {
+	tag, err := SignatureTag(digest)
+	return strings.TrimSuffix(tag, ".sig"), err
+}
+
+// ParseIndex reads an image index from a registry (bounded like a manifest).
+func ParseIndex(b []byte) (Index, error) {
+	if len(b) > maxManifest {
+		return Index{}, fmt.Errorf("index of %d bytes, at most %d", len(b), maxManifest)
+	}
+	if err := noDuplicateKeys(b, 0); err != nil {
+		return Index{}, fmt.Errorf("index: %w", err)
+	}
+	var idx Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return Index{}, fmt.Errorf("index: %w", err)
+	}
+	if idx.SchemaVersion != 2 || idx.MediaType != MediaTypeOCIIndex {
+		return Index{}, fmt.Errorf("index schemaVersion %d mediaType %q, want 2 and %q", idx.SchemaVersion, idx.MediaType, MediaTypeOCIIndex)
+	}
+	if len(idx.Manifests) > maxLayers {
+		return Index{}, fmt.Errorf("index has %d manifests, at most %d", len(idx.Manifests), maxLayers)
+	}
+	for i, d := range idx.Manifests {
+		if err := checkDescriptor(fmt.Sprintf("index manifest %d", i), d); err != nil {
+			return Index{}, err
+		}
+	}
+	return idx, nil
+}
+
+// WithReferrer returns the fallback index (existing, nil when the tag does not exist
+// yet) with the referrer manifest described by d added, and false when it is listed
+// already. d carries the referrer's artifactType, as the referrers API would list it.
+func WithReferrer(existing []byte, d Descriptor) ([]byte, bool, error) {
+	idx := Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}}
+	if existing != nil {
+		var err error
+		if idx, err = ParseIndex(existing); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, m := range idx.Manifests {
+		if m.Digest == d.Digest {
+			return existing, false, nil
+		}
+	}
+	idx.Manifests = append(idx.Manifests, d)
+	b, err := json.Marshal(idx)
+	return b, true, err
 }

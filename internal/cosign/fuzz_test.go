@@ -2,6 +2,8 @@ package cosign
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -57,6 +59,49 @@ func FuzzDecodeSignatureImage(f *testing.F) {
 		}
 		for _, s := range img.Signatures {
 			_, _ = s.Verify(newECDSA(t).Public(), fixtureDigest)
+		}
+	})
+}
+
+// FuzzVerifyBundle: a bundle read from a registry never panics and verifies only with
+// the key that signed it.
+func FuzzVerifyBundle(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "cosign3-bundle", "bundle.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":""}]}}`))
+	other := newECDSA(f).Public()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := VerifyBundle(b, other, fixtureDigest); err == nil {
+			t.Fatal("a bundle verified with a key that never signed")
+		}
+	})
+}
+
+// FuzzReferrers: referrer manifests and fallback indexes from a registry never panic,
+// and an index that parses takes a new referrer once.
+func FuzzReferrers(f *testing.F) {
+	for _, name := range []string{"manifest.json", "index.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "cosign3-bundle", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	d := Descriptor{MediaType: MediaTypeOCIManifest, Size: 1, Digest: fixtureDigest, ArtifactType: MediaTypeBundle}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = BundleLayer(b)
+		if _, err := ParseIndex(b); err != nil {
+			return
+		}
+		idx, _, err := WithReferrer(b, d)
+		if err != nil {
+			t.Fatalf("parsed index does not take a referrer: %v", err)
+		}
+		if _, added, err := WithReferrer(idx, d); err != nil || added {
+			t.Fatalf("second add: added=%v, %v", added, err)
 		}
 	})
 }
