@@ -147,12 +147,25 @@ func readLegacy(t *testing.T, reg *testenv.Registry, digest string) cosign.Signa
 	return img
 }
 
-// readBundles returns the contents of the sigstore bundle referrers of digest.
+// readBundles returns the contents of the sigstore bundle referrers of digest, from the
+// referrers fallback index (the reference registry has no referrers API).
 func readBundles(t *testing.T, reg *testenv.Registry, digest string) [][]byte {
 	t.Helper()
+	tag, err := cosign.ReferrersTag(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := reg.Manifest(t, repo, tag)
+	if raw == nil {
+		return nil
+	}
+	idx, err := cosign.ParseIndex(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out [][]byte
-	for _, d := range reg.Referrers(t, repo, digest) {
-		m, _ := reg.Manifest(t, repo, d)
+	for _, d := range idx.Manifests {
+		m, _ := reg.Manifest(t, repo, d.Digest)
 		layer, ok, err := cosign.BundleLayer(m)
 		if err != nil {
 			t.Fatal(err)
@@ -162,6 +175,48 @@ func readBundles(t *testing.T, reg *testenv.Registry, digest string) [][]byte {
 		}
 	}
 	return out
+}
+
+// pushBundle signs digest into a bundle referrer and lists it in the fallback index,
+// unless a bundle of the key is there already; it reports whether it wrote.
+func pushBundle(t *testing.T, reg *testenv.Registry, image testenv.Image, key crypto.Signer, annotations map[string]string) bool {
+	t.Helper()
+	if cosign.HasBundle(readBundles(t, reg, image.Digest), key.Public(), image.Digest) {
+		return false
+	}
+	b, err := cosign.NewBundle(key, cosign.Statement{Digest: image.Digest, Annotations: annotations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := cosign.BundleReferrer(b, cosign.Descriptor{MediaType: dockerManifestV2, Size: image.Size, Digest: image.Digest}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blobs [][]byte
+	for _, bl := range a.Blobs {
+		blobs = append(blobs, bl.Data)
+	}
+	reg.PushArtifact(t, repo, a.Descriptor.Digest, a.Descriptor.MediaType, a.Manifest, blobs...)
+	tag, _ := cosign.ReferrersTag(image.Digest)
+	existing, _ := reg.Manifest(t, repo, tag)
+	index, added, err := cosign.WithReferrer(existing, a.Descriptor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added {
+		reg.PushArtifact(t, repo, tag, cosign.MediaTypeOCIIndex, index)
+	}
+	return true
+}
+
+// emptyTrustedRoot lets cosign v2.6 verify a bundle with --key offline: it refuses
+// bundles without a trusted root, and the public one comes from Sigstore's TUF
+// repository over the network.
+func emptyTrustedRoot(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "trusted_root.json")
+	writeFile(t, p, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`))
+	return p
 }
 
 // trustctl signs (the legacy format), cosign v2 and v3 verify; a second signing run
@@ -273,4 +328,93 @@ func mustManifest(t *testing.T, reg *testenv.Registry, ref string) []byte {
 		t.Fatalf("no manifest %s", ref)
 	}
 	return m
+}
+
+// trustctl writes the bundle format; cosign v3 (and cosign v2 given a trusted root)
+// verify it. It is needed because cosign v3 ignores legacy signatures as soon as an
+// image has any bundle: shown here with a bundle by another key.
+func TestInteropBundleSignedByTrustctl(t *testing.T) {
+	cosign2 := testenv.RefBin(t, "cosign2")
+	cosign3 := testenv.RefBin(t, "cosign3")
+	reg := testenv.StartRegistry(t)
+	image := reg.Push(t, repo, "1.0")
+	key := newTeamKey(t, cosign2)
+	ref := reg.Host + "/" + repo + ":1.0"
+
+	// A legacy signature by the team, then a bundle by someone else.
+	sig, err := cosign.NewSignature(key.signer, cosign.Payload{DockerReference: ref, Digest: image.Digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := cosign.SignatureImage{}.Add(sig, key.signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushLegacy(t, reg, image.Digest, img)
+	runCosign(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+	stranger := newTeamKey(t, cosign2)
+	if !pushBundle(t, reg, image, stranger.signer, nil) {
+		t.Fatal("no bundle written")
+	}
+	if out, err := cosignCmd(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...); err == nil {
+		t.Fatalf("cosign v3 used the legacy signature although the image has a bundle:\n%s", out)
+	}
+
+	if !pushBundle(t, reg, image, key.signer, map[string]string{"dev.trustctl.notary.tag": "1.0"}) {
+		t.Fatal("the team's bundle was not written")
+	}
+	out := runCosign(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+	if !strings.Contains(out, image.Digest) {
+		t.Errorf("cosign v3 verify output lacks the digest:\n%s", out)
+	}
+	runCosign(t, cosign2, t.TempDir(), append([]string{"verify", "--trusted-root", emptyTrustedRoot(t), "--key", key.pubPEM, "--insecure-ignore-tlog"}, append(registryFlags, ref)...)...)
+	if pushBundle(t, reg, image, key.signer, map[string]string{"dev.trustctl.notary.tag": "1.0"}) {
+		t.Error("a second run wrote another bundle")
+	}
+	if n := len(readBundles(t, reg, image.Digest)); n != 2 {
+		t.Errorf("%d bundles, want 2", n)
+	}
+}
+
+// cosign v3 signs with the team key, in its default bundle format and in the legacy
+// format; trustctl's verify side accepts both with the right digest.
+func TestInteropSignedByCosign3(t *testing.T) {
+	cosign3 := testenv.RefBin(t, "cosign3")
+	reg := testenv.StartRegistry(t)
+	image := reg.Push(t, repo, "1.0")
+	key := newTeamKey(t, cosign3)
+	dir := filepath.Dir(key.cosignKey)
+	repoRef := reg.Host + "/" + repo
+	offline := []string{"--use-signing-config=false"}
+	runCosign(t, cosign3, dir, signArgs(key.cosignKey, repoRef+":1.0", append(offline, "-a", "team=qa")...)...)
+	runCosign(t, cosign3, dir, signArgs(key.cosignKey, repoRef+":1.0", append(offline, "--new-bundle-format=false", "--sign-container-identity", repoRef+":1.0")...)...)
+
+	bundles := readBundles(t, reg, image.Digest)
+	if len(bundles) != 1 {
+		t.Fatalf("%d bundles, want 1", len(bundles))
+	}
+	st, err := cosign.VerifyBundle(bundles[0], key.signer.Public(), image.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Digest != image.Digest || st.Annotations["team"] != "qa" {
+		t.Errorf("statement %+v", st)
+	}
+	if _, err := cosign.VerifyBundle(bundles[0], newTeamKey(t, cosign3).signer.Public(), image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
+		t.Errorf("another key: %v, want ErrBadSignature", err)
+	}
+
+	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.signer.Public(), image.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(payloads) != 1 || payloads[0].Digest != image.Digest {
+		t.Fatalf("payloads %+v", payloads)
+	}
+	if err := payloads[0].CheckReference(repoRef + ":1.0"); err != nil {
+		t.Error(err)
+	}
+	if err := payloads[0].CheckReference(repoRef + ":1.1"); !errors.Is(err, cosign.ErrReferenceMismatch) {
+		t.Errorf("tag 1.1: %v, want ErrReferenceMismatch", err)
+	}
 }

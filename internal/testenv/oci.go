@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,30 +54,6 @@ func (r *Registry) Blob(t testing.TB, repo, digest string) []byte {
 		t.Fatalf("blob %s has digest %s", digest, got)
 	}
 	return body
-}
-
-// Referrers returns the digests of the manifests the registry lists as referrers of
-// digest (OCI distribution 1.1 referrers API), in the registry's order.
-func (r *Registry) Referrers(t testing.TB, repo, digest string) []string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+r.Host+"/v2/"+repo+"/referrers/"+digest, nil)
-	body, resp := get(t, req)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s: %s", req.URL, resp.Status, body)
-	}
-	var index struct {
-		Manifests []struct {
-			Digest string `json:"digest"`
-		} `json:"manifests"`
-	}
-	if err := json.Unmarshal(body, &index); err != nil {
-		t.Fatalf("referrers of %s: %v", digest, err)
-	}
-	var out []string
-	for _, m := range index.Manifests {
-		out = append(out, m.Digest)
-	}
-	return out
 }
 
 func get(t testing.TB, req *http.Request) ([]byte, *http.Response) {
