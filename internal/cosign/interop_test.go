@@ -2,6 +2,10 @@ package cosign_test
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -416,5 +420,45 @@ func TestInteropSignedByCosign3(t *testing.T) {
 	}
 	if err := payloads[0].CheckReference(repoRef + ":1.1"); !errors.Is(err, cosign.ErrReferenceMismatch) {
 		t.Errorf("tag 1.1: %v, want ErrReferenceMismatch", err)
+	}
+}
+
+// Every key type trustctl signs with is one cosign v2 and v3 verify: RSA (PKCS #1 v1.5)
+// and ECDSA on P-384 besides the keystore's P-256.
+func TestInteropLegacyKeyTypes(t *testing.T) {
+	cosign2 := testenv.RefBin(t, "cosign2")
+	cosign3 := testenv.RefBin(t, "cosign3")
+	reg := testenv.StartRegistry(t)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]crypto.Signer{"rsa": rsaKey, "p384": p384} {
+		t.Run(name, func(t *testing.T) {
+			image := reg.Push(t, repo, name)
+			ref := reg.Host + "/" + repo + ":" + name
+			sig, err := cosign.NewSignature(key, cosign.Payload{DockerReference: ref, Digest: image.Digest})
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, _, err := cosign.SignatureImage{}.Add(sig, key.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pushLegacy(t, reg, image.Digest, img)
+			pkix, err := x509.MarshalPKIXPublicKey(key.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := filepath.Join(t.TempDir(), "key.pub")
+			writeFile(t, pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}))
+			for _, bin := range []string{cosign2, cosign3} {
+				runCosign(t, bin, t.TempDir(), verifyArgs(pub, ref)...)
+			}
+		})
 	}
 }

@@ -184,6 +184,7 @@ func TestKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	smallRSA, _ := rsa.GenerateKey(rand.Reader, 1024)
 	msg := []byte("payload")
@@ -194,7 +195,8 @@ func TestKeys(t *testing.T) {
 	}{
 		{"ecdsa-p256", newECDSA(t), ""},
 		{"rsa-2048", rsaKey, ""},
-		{"ecdsa-p384", p384, "P-384"},
+		{"ecdsa-p384", p384, ""},
+		{"ecdsa-p224", p224, "P-224"},
 		{"ed25519", edKey, "their own verifier rejects"},
 		{"rsa-1024", smallRSA, "1024 bits"},
 	} {

@@ -15,13 +15,16 @@ import (
 // minRSABits is the smallest RSA key signed or accepted (notary's and cosign's floor).
 const minRSABits = 2048
 
-// checkKey accepts the keys whose cosign signatures cosign v2.6 and v3.1 verify with
-// `--key`: ECDSA P-256 and RSA, both over SHA-256.
+// checkKey accepts the keys whose signatures cosign v2.6 and v3.1 verify with `--key`:
+// ECDSA on the NIST curves and RSA, both over SHA-256 (cosign loads the public key with
+// sigstore's LoadVerifier(pub, crypto.SHA256) whatever its size).
 func checkKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() {
-			return fmt.Errorf("%w: ECDSA on %s; cosign verifies ECDSA keys over SHA-256, which trustctl signs only on P-256", ErrUnsupportedKey, k.Curve.Params().Name)
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return fmt.Errorf("%w: ECDSA on %s, want P-256, P-384 or P-521", ErrUnsupportedKey, k.Curve.Params().Name)
 		}
 	case *rsa.PublicKey:
 		if k.N.BitLen() < minRSABits {
@@ -31,7 +34,7 @@ func checkKey(pub crypto.PublicKey) error {
 		// cosign signs an ed25519 key's image signatures with ed25519ph (the prehashed
 		// variant) but verifies with plain ed25519, so its own verify rejects them; a
 		// signature either way would fail under one of cosign's versions.
-		return fmt.Errorf("%w: ed25519 (cosign v2.6 and v3.1 sign ed25519 keys in a way their own verifier rejects); sign with an ECDSA P-256 or RSA key", ErrUnsupportedKey)
+		return fmt.Errorf("%w: ed25519 (cosign v2.6 and v3.1 sign ed25519 keys in a way their own verifier rejects); sign with an ECDSA or RSA key", ErrUnsupportedKey)
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
 	}
