@@ -220,3 +220,26 @@ func TestKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePayloadDuplicateKeys(t *testing.T) {
+	const crit = `{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"` + fixtureDigest + `"},"type":"cosign container image signature"}`
+	for _, tc := range []struct {
+		name    string
+		payload string
+		ok      bool
+	}{
+		{"plain", `{"critical":` + crit + `,"optional":null}`, true},
+		{"optional keys differing in case are two keys", `{"critical":` + crit + `,"optional":{"Team":"a","team":"b"}}`, true},
+		{"duplicate critical", `{"critical":` + crit + `,"critical":` + crit + `}`, false},
+		{"critical in another case", `{"critical":` + crit + `,"Critical":` + crit + `}`, false},
+		{"Kelvin sign folds to k", `{"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"` + fixtureDigest + `"},"type":"cosign container image signature","typeK":"","type\u212a":""}}`, false},
+		{"duplicate optional key", `{"critical":` + crit + `,"optional":{"a":"1","a":"2"}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParsePayload([]byte(tc.payload))
+			if (err == nil) != tc.ok {
+				t.Fatalf("ParsePayload: %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // SignatureType is critical.type of every cosign image signature
@@ -139,9 +140,18 @@ func ParsePayload(b []byte) (Payload, error) {
 	return p, nil
 }
 
-// noDuplicateKeys fails when an object in the JSON value b repeats a key, compared
-// without regard to case.
+// noDuplicateKeys fails when an object in the JSON value b repeats a key. Keys of
+// objects decoded into structs are compared as encoding/json matches struct fields,
+// without regard to case, so "critical" and "Critical" are one key; keys of the
+// map-valued objects (optional, annotations) are compared exactly, as maps keep both.
 func noDuplicateKeys(b []byte, depth int) error {
+	return checkKeys(b, depth, true)
+}
+
+// mapValued names the objects whose keys are map keys, not struct fields.
+var mapValued = map[string]bool{"optional": true, "annotations": true, "digest": true}
+
+func checkKeys(b []byte, depth int, fold bool) error {
 	if depth > 32 {
 		return errors.New("nested more than 32 levels")
 	}
@@ -160,7 +170,7 @@ func noDuplicateKeys(b []byte, depth int) error {
 			if err := dec.Decode(&v); err != nil {
 				return err
 			}
-			if err := noDuplicateKeys(v, depth+1); err != nil {
+			if err := checkKeys(v, depth+1, fold); err != nil {
 				return err
 			}
 		}
@@ -173,17 +183,34 @@ func noDuplicateKeys(b []byte, depth int) error {
 			return err
 		}
 		key, _ := tok.(string)
-		if seen[strings.ToLower(key)] {
+		norm := key
+		if fold {
+			norm = foldCase(key)
+		}
+		if seen[norm] {
 			return fmt.Errorf("duplicate key %q", key)
 		}
-		seen[strings.ToLower(key)] = true
+		seen[norm] = true
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
 			return err
 		}
-		if err := noDuplicateKeys(v, depth+1); err != nil {
+		if err := checkKeys(v, depth+1, fold && !mapValued[strings.ToLower(foldCase(key))]); err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
 	}
 	return nil
+}
+
+// foldCase maps s to one representative of its Unicode simple case folding, the
+// equivalence encoding/json uses to match object keys to struct fields ("K", "k" and
+// the Kelvin sign are one).
+func foldCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
