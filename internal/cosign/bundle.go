@@ -56,19 +56,18 @@ type wireSubject struct {
 	Annotations map[string]string `json:"annotations"`
 }
 
+// wireBundle is the part of a sigstore bundle that a key-based signature without
+// transparency log or timestamps uses: cosign writes nothing else.
 type wireBundle struct {
-	MediaType            string          `json:"mediaType"`
-	VerificationMaterial wireMaterial    `json:"verificationMaterial"`
-	DSSEEnvelope         *wireEnvelope   `json:"dsseEnvelope,omitempty"`
-	MessageSignature     json.RawMessage `json:"messageSignature,omitempty"`
+	MediaType            string        `json:"mediaType"`
+	VerificationMaterial wireMaterial  `json:"verificationMaterial"`
+	DSSEEnvelope         *wireEnvelope `json:"dsseEnvelope,omitempty"`
 }
 
 type wireMaterial struct {
 	PublicKey *struct {
 		Hint string `json:"hint"`
 	} `json:"publicKey,omitempty"`
-	TlogEntries               []json.RawMessage `json:"tlogEntries,omitempty"`
-	TimestampVerificationData json.RawMessage   `json:"timestampVerificationData,omitempty"`
 }
 
 type wireEnvelope struct {

@@ -33,7 +33,10 @@ const (
 // makes it), with the files cosign reads: the public key as PEM and the private key
 // imported into cosign's format.
 type teamKey struct {
-	signer    crypto.Signer
+	signer crypto.Signer
+	// public is the key as the trust layer holds it (a delegation's key), the form the
+	// gate will verify cosign signatures with.
+	public    crypto.PublicKey
 	pubPEM    string // path of the PKIX public key
 	cosignKey string // path of the key in cosign's encrypted format
 }
@@ -42,7 +45,11 @@ func newTeamKey(t *testing.T, cosignBin string) teamKey {
 	t.Helper()
 	env := map[string]string{"NOTARY_DELEGATION_PASSPHRASE": teamPassphrase}
 	ks := keys.Open(store.Dir{Root: filepath.Join(t.TempDir(), "trust")}, keys.NewPassphraseSource(func(k string) string { return env[k] }, nil))
-	info, _, err := ks.Generate("qa", "")
+	info, tufKey, err := ks.Generate("qa", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := tufKey.CryptoPublicKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +62,7 @@ func newTeamKey(t *testing.T, cosignBin string) teamKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := teamKey{signer: signer, pubPEM: filepath.Join(dir, "qa.pub"), cosignKey: filepath.Join(dir, "qa.key")}
+	k := teamKey{signer: signer, public: public, pubPEM: filepath.Join(dir, "qa.pub"), cosignKey: filepath.Join(dir, "qa.key")}
 	writeFile(t, k.pubPEM, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}))
 	// A team brings its key to cosign with `cosign import-key-pair` from PKCS #8.
 	der, err := x509.MarshalPKCS8PrivateKey(signer)
@@ -290,7 +297,7 @@ func TestInteropLegacySignedByCosign2(t *testing.T) {
 	runCosign(t, cosign2, dir, signArgs(key.cosignKey, repoRef+"@"+image.Digest)...)
 	runCosign(t, cosign2, dir, signArgs(key.cosignKey, repoRef+":1.0", "--sign-container-identity", repoRef+":1.0", "-a", "team=qa")...)
 
-	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.signer.Public(), image.Digest)
+	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.public, image.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +327,7 @@ func TestInteropLegacySignedByCosign2(t *testing.T) {
 	if err := payloads[1].CheckReference(repoRef + ":2.0"); !errors.Is(err, cosign.ErrReferenceMismatch) {
 		t.Errorf("signature over 1.0 checked for 2.0: %v, want ErrReferenceMismatch", err)
 	}
-	if _, err := readLegacy(t, reg, image.Digest).Verified(newTeamKey(t, cosign2).signer.Public(), image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
+	if _, err := readLegacy(t, reg, image.Digest).Verified(newTeamKey(t, cosign2).public, image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
 		t.Errorf("another key: %v, want ErrBadSignature", err)
 	}
 }
@@ -397,18 +404,18 @@ func TestInteropSignedByCosign3(t *testing.T) {
 	if len(bundles) != 1 {
 		t.Fatalf("%d bundles, want 1", len(bundles))
 	}
-	st, err := cosign.VerifyBundle(bundles[0], key.signer.Public(), image.Digest)
+	st, err := cosign.VerifyBundle(bundles[0], key.public, image.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Digest != image.Digest || st.Annotations["team"] != "qa" {
 		t.Errorf("statement %+v", st)
 	}
-	if _, err := cosign.VerifyBundle(bundles[0], newTeamKey(t, cosign3).signer.Public(), image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
+	if _, err := cosign.VerifyBundle(bundles[0], newTeamKey(t, cosign3).public, image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
 		t.Errorf("another key: %v, want ErrBadSignature", err)
 	}
 
-	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.signer.Public(), image.Digest)
+	payloads, err := readLegacy(t, reg, image.Digest).Verified(key.public, image.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
