@@ -178,7 +178,9 @@ func (img SignatureImage) Encode() (Artifact, error) {
 }
 
 // DecodeSignatureImage reads a signature image from its manifest; blob returns the
-// content of a layer, which is checked against the layer's digest and size. Layers of
+// content of a layer, which is checked against the layer's digest and size. blob is
+// called only for layers of at most MaxPayload bytes and should read no more than the
+// descriptor's size. Layers of
 // other media types are kept (so nothing is lost when the image is written back) but
 // never verify.
 func DecodeSignatureImage(manifest []byte, blob func(Descriptor) ([]byte, error)) (SignatureImage, error) {
