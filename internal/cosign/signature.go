@@ -31,9 +31,10 @@ func checkKey(pub crypto.PublicKey) error {
 			return fmt.Errorf("%w: RSA key of %d bits, at least %d required", ErrUnsupportedKey, k.N.BitLen(), minRSABits)
 		}
 	case ed25519.PublicKey:
-		// cosign signs an ed25519 key's image signatures with ed25519ph (the prehashed
-		// variant) but verifies with plain ed25519, so its own verify rejects them; a
-		// signature either way would fail under one of cosign's versions.
+		// cosign loads an ed25519 private key for ed25519ph (the prehashed variant,
+		// GetDefaultLoadOptions) but `verify --key` loads the public key for plain
+		// ed25519, so a team could not go on signing with cosign using the key its
+		// migrated signatures are made with (issue 13).
 		return fmt.Errorf("%w: ed25519 (cosign v2.6 and v3.1 sign ed25519 keys in a way their own verifier rejects); sign with an ECDSA or RSA key", ErrUnsupportedKey)
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
