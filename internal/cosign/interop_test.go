@@ -330,6 +330,44 @@ func TestInteropLegacySignedByCosign2(t *testing.T) {
 	if _, err := readLegacy(t, reg, image.Digest).Verified(newTeamKey(t, cosign2).public, image.Digest); !errors.Is(err, cosign.ErrBadSignature) {
 		t.Errorf("another key: %v, want ErrBadSignature", err)
 	}
+
+	// trustctl adds its signature to the image cosign wrote: cosign's layers stay, and
+	// cosign verifies all three.
+	sig, err := cosign.NewSignature(key.signer, cosign.Payload{DockerReference: repoRef + ":1.0", Digest: image.Digest, Optional: map[string]string{"dev.trustctl.notary.role": "targets/qa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, added, err := readLegacy(t, reg, image.Digest).Add(sig, key.public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added {
+		t.Fatal("cosign's signature for 1.0 by the same key was not taken as present")
+	}
+	other := newTeamKey(t, cosign2)
+	img, added, err = img.Add(mustSignature(t, other.signer, repoRef+":1.0", image.Digest), other.public)
+	if err != nil || !added {
+		t.Fatalf("another team's signature: added=%v, %v", added, err)
+	}
+	pushLegacy(t, reg, image.Digest, img)
+	for _, k := range []teamKey{key, other} {
+		out := runCosign(t, cosign2, t.TempDir(), verifyArgs(k.pubPEM, repoRef+":1.0")...)
+		if !strings.Contains(out, image.Digest) {
+			t.Errorf("cosign verify output lacks the digest:\n%s", out)
+		}
+	}
+	if got, err := readLegacy(t, reg, image.Digest).Verified(key.public, image.Digest); err != nil || len(got) != 2 {
+		t.Errorf("the team's signatures after the add: %d, %v", len(got), err)
+	}
+}
+
+func mustSignature(t *testing.T, key crypto.Signer, ref, digest string) cosign.Signature {
+	t.Helper()
+	sig, err := cosign.NewSignature(key, cosign.Payload{DockerReference: ref, Digest: digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 func mustManifest(t *testing.T, reg *testenv.Registry, ref string) []byte {
