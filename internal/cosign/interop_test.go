@@ -82,8 +82,8 @@ func writeFile(t *testing.T, path string, data []byte) {
 	}
 }
 
-// runCosign runs a reference cosign offline: no transparency log, no TUF root fetch
-// (TUF_ROOT in a temp dir), the passphrase from COSIGN_PASSWORD.
+// runCosign runs a reference cosign in dir with its home and TUF cache there (never the
+// user's), the passphrase from COSIGN_PASSWORD; the flags keep it off the network.
 func runCosign(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
 	out, err := cosignCmd(t, bin, dir, args...)
@@ -101,8 +101,6 @@ func cosignCmd(t *testing.T, bin, dir string, args ...string) (string, error) {
 		"COSIGN_PASSWORD="+cosignPassphrase,
 		"HOME="+dir,
 		"TUF_ROOT="+filepath.Join(dir, "tuf"),
-		"SIGSTORE_NO_CACHE=true",
-		"COSIGN_EXPERIMENTAL=0",
 	)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
