@@ -109,8 +109,15 @@ func cosignCmd(t *testing.T, bin, dir string, args ...string) (string, error) {
 // registryFlags let cosign talk to the loopback registry over plain HTTP.
 var registryFlags = []string{"--allow-insecure-registry", "--allow-http-registry"}
 
-func verifyArgs(pub, ref string) []string {
-	return append([]string{"verify", "--key", pub, "--insecure-ignore-tlog"}, append(registryFlags, ref)...)
+// verifyArgs verify ref with the public key file pub, offline. cosign v2 fetches
+// Sigstore's trusted root over the network unless it is given one, and needs one to
+// verify a bundle at all: an empty root serves both with --key.
+func verifyArgs(t *testing.T, bin, pub, ref string) []string {
+	args := []string{"verify", "--key", pub, "--insecure-ignore-tlog"}
+	if filepath.Base(bin) == "cosign2" {
+		args = append(args, "--trusted-root", emptyTrustedRoot(t))
+	}
+	return append(append(args, registryFlags...), ref)
 }
 
 func signArgs(key, ref string, extra ...string) []string {
@@ -218,9 +225,9 @@ func pushBundle(t *testing.T, reg *testenv.Registry, image testenv.Image, key cr
 	return true
 }
 
-// emptyTrustedRoot lets cosign v2.6 verify a bundle with --key offline: it refuses
-// bundles without a trusted root, and the public one comes from Sigstore's TUF
-// repository over the network.
+// emptyTrustedRoot is a Sigstore trusted root without authorities or logs, for cosign
+// v2.6: it refuses bundles without a trusted root, and the public one comes from
+// Sigstore's TUF repository over the network.
 func emptyTrustedRoot(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "trusted_root.json")
@@ -263,13 +270,13 @@ func TestInteropLegacySignedByTrustctl(t *testing.T) {
 	before, _ := reg.Manifest(t, repo, tag)
 
 	for _, bin := range []string{cosign2, cosign3} {
-		out := runCosign(t, bin, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+		out := runCosign(t, bin, t.TempDir(), verifyArgs(t, bin, key.pubPEM, ref)...)
 		if !strings.Contains(out, image.Digest) || !strings.Contains(out, `"docker-reference":"`+ref+`"`) {
 			t.Errorf("%s verify output lacks the digest or reference:\n%s", filepath.Base(bin), out)
 		}
 		// Another key is refused: the check is real.
 		other := newTeamKey(t, cosign2)
-		if out, err := cosignCmd(t, bin, t.TempDir(), verifyArgs(other.pubPEM, ref)...); err == nil {
+		if out, err := cosignCmd(t, bin, t.TempDir(), verifyArgs(t, bin, other.pubPEM, ref)...); err == nil {
 			t.Errorf("%s verify accepted another key:\n%s", filepath.Base(bin), out)
 		}
 	}
@@ -349,7 +356,7 @@ func TestInteropLegacySignedByCosign2(t *testing.T) {
 	}
 	pushLegacy(t, reg, image.Digest, img)
 	for _, k := range []teamKey{key, other} {
-		out := runCosign(t, cosign2, t.TempDir(), verifyArgs(k.pubPEM, repoRef+":1.0")...)
+		out := runCosign(t, cosign2, t.TempDir(), verifyArgs(t, cosign2, k.pubPEM, repoRef+":1.0")...)
 		if !strings.Contains(out, image.Digest) {
 			t.Errorf("cosign verify output lacks the digest:\n%s", out)
 		}
@@ -398,23 +405,23 @@ func TestInteropBundleSignedByTrustctl(t *testing.T) {
 		t.Fatal(err)
 	}
 	pushLegacy(t, reg, image.Digest, img)
-	runCosign(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+	runCosign(t, cosign3, t.TempDir(), verifyArgs(t, cosign3, key.pubPEM, ref)...)
 	stranger := newTeamKey(t, cosign2)
 	if !pushBundle(t, reg, image, stranger.signer, nil) {
 		t.Fatal("no bundle written")
 	}
-	if out, err := cosignCmd(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...); err == nil {
+	if out, err := cosignCmd(t, cosign3, t.TempDir(), verifyArgs(t, cosign3, key.pubPEM, ref)...); err == nil {
 		t.Fatalf("cosign v3 used the legacy signature although the image has a bundle:\n%s", out)
 	}
 
 	if !pushBundle(t, reg, image, key.signer, map[string]string{"dev.trustctl.notary.tag": "1.0"}) {
 		t.Fatal("the team's bundle was not written")
 	}
-	out := runCosign(t, cosign3, t.TempDir(), verifyArgs(key.pubPEM, ref)...)
+	out := runCosign(t, cosign3, t.TempDir(), verifyArgs(t, cosign3, key.pubPEM, ref)...)
 	if !strings.Contains(out, image.Digest) {
 		t.Errorf("cosign v3 verify output lacks the digest:\n%s", out)
 	}
-	runCosign(t, cosign2, t.TempDir(), append([]string{"verify", "--trusted-root", emptyTrustedRoot(t), "--key", key.pubPEM, "--insecure-ignore-tlog"}, append(registryFlags, ref)...)...)
+	runCosign(t, cosign2, t.TempDir(), verifyArgs(t, cosign2, key.pubPEM, ref)...)
 	if pushBundle(t, reg, image, key.signer, map[string]string{"dev.trustctl.notary.tag": "1.0"}) {
 		t.Error("a second run wrote another bundle")
 	}
@@ -500,7 +507,7 @@ func TestInteropLegacyKeyTypes(t *testing.T) {
 			pub := filepath.Join(t.TempDir(), "key.pub")
 			writeFile(t, pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}))
 			for _, bin := range []string{cosign2, cosign3} {
-				runCosign(t, bin, t.TempDir(), verifyArgs(pub, ref)...)
+				runCosign(t, bin, t.TempDir(), verifyArgs(t, bin, pub, ref)...)
 			}
 		})
 	}
