@@ -217,22 +217,6 @@ func VerifyBundle(b []byte, pub crypto.PublicKey, imageDigest string) (Statement
 	return Statement{}, fmt.Errorf("%w: no subject of the statement is %s", ErrDigestMismatch, imageDigest)
 }
 
-// jsonText is a JSON string's value, or any other value's compact JSON text.
-func jsonText(v json.RawMessage) string {
-	var s string
-	if err := json.Unmarshal(v, &s); err == nil {
-		return s
-	}
-	var out strings.Builder
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	var x any
-	if json.Unmarshal(v, &x) != nil || enc.Encode(x) != nil {
-		return string(v)
-	}
-	return strings.TrimSuffix(out.String(), "\n")
-}
-
 // BundleReferrer is the OCI 1.1 referrer manifest cosign v3 pushes for a bundle: the
 // empty config, the bundle as its one layer, the image as its subject, and cosign's
 // annotations, with created (the time of signing) in RFC 3339 UTC.

@@ -125,19 +125,23 @@ func ParsePayload(b []byte) (Payload, error) {
 	if len(raw.Optional) > 0 {
 		p.Optional = make(map[string]string, len(raw.Optional))
 		for k, v := range raw.Optional {
-			var s string
-			if err := json.Unmarshal(v, &s); err == nil {
-				p.Optional[k] = s
-				continue
-			}
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, v); err != nil {
-				return Payload{}, fmt.Errorf("%w: optional %q: %v", ErrPayload, k, err)
-			}
-			p.Optional[k] = compact.String()
+			p.Optional[k] = jsonText(v)
 		}
 	}
 	return p, nil
+}
+
+// jsonText is a JSON string's value, or any other (valid) JSON value's compact text.
+func jsonText(v json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(v, &s); err == nil {
+		return s
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, v); err != nil {
+		return string(v)
+	}
+	return compact.String()
 }
 
 // noDuplicateKeys fails when an object in the JSON value b repeats a key. Keys of
