@@ -28,8 +28,12 @@ func (a *app) policyLintCommand() *cobra.Command {
 		Short: "Check a policy file: schema, patterns, team member files",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := policy.Load(args[0]); err != nil {
+			pol, err := policy.Load(args[0])
+			if err != nil {
 				return err
+			}
+			for _, w := range pol.Warnings() {
+				fmt.Fprintf(a.streams.Err, "trustctl: warning: %s\n", w)
 			}
 			fmt.Fprintf(a.streams.Out, "%s: ok\n", args[0])
 			return nil

@@ -37,6 +37,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 
 type parser struct {
 	file, dir string
+	warnings  []string
 }
 
 func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -131,6 +132,9 @@ func (ps *parser) pattern(n *yaml.Node, what string) (*Pattern, error) {
 	if err != nil {
 		return nil, ps.errf(n, "%s: %v", what, err)
 	}
+	if written, canonical, ok := p.Respelled(); ok {
+		ps.warnings = append(ps.warnings, ps.errf(n, "%s: registry host %q is not canonical, write %q (the pattern matches every spelling of the host)", what, written, canonical).Error())
+	}
 	return p, nil
 }
 
@@ -190,6 +194,7 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 			return nil, err
 		}
 	}
+	p.warnings = ps.warnings
 	return p, nil
 }
 
