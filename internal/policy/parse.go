@@ -5,7 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/yamlerr"
 
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -21,9 +22,9 @@ import (
 // Load reads and checks a policy file. Every error matches ErrInvalidPolicy and names
 // the file and line.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsread.ReadFile(path, fsread.PolicyLimit)
 	if err != nil {
-		return nil, &Error{File: path, Err: err}
+		return nil, &Error{File: path, Err: unwrapPath(err)}
 	}
 	return Parse(path, data)
 }
@@ -33,6 +34,15 @@ func Load(path string) (*Policy, error) {
 func Parse(name string, data []byte) (*Policy, error) {
 	ps := &parser{file: name, dir: filepath.Dir(name)}
 	return ps.policy(data)
+}
+
+// unwrapPath drops the path of an error about the file an Error already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 type parser struct {
@@ -276,7 +286,7 @@ func (ps *parser) pin(n *yaml.Node, what string) (*Pin, error) {
 			return nil, err
 		}
 		pin.CAFile = ps.path(path)
-		data, err := os.ReadFile(pin.CAFile)
+		data, err := fsread.ReadFile(pin.CAFile, fsread.PEMLimit)
 		if err != nil {
 			return nil, ps.errf(f.val, "%s.ca: %v", what, err)
 		}
@@ -363,7 +373,7 @@ func (ps *parser) memberIDs(m string) ([]string, error) {
 	if keyID.MatchString(m) {
 		return []string{strings.ToLower(m)}, nil
 	}
-	data, err := os.ReadFile(ps.path(m))
+	data, err := fsread.ReadFile(ps.path(m), fsread.PEMLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
+
+	"github.com/trustctl/trustctl/internal/fsread"
 )
 
 // Mode selects how the files are read.
@@ -159,7 +161,8 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
 	envFiles := opts.EnvFiles
 	for _, f := range envFiles {
-		if _, err := os.Stat(f); err != nil {
+		// compose-go reads env files whole and would block on a FIFO.
+		if _, err := fsread.ReadFile(f, fsread.StackLimit); err != nil {
 			return nil, &InputError{File: f, Err: errors.Unwrap(err)}
 		}
 	}
@@ -248,7 +251,7 @@ func located(err error, files []*yamlFile) error {
 func findVariable(files []*yamlFile, name string) (string, int) {
 	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `:?\?`)
 	for _, f := range files {
-		data, err := os.ReadFile(f.name)
+		data, err := fsread.ReadFile(f.name, fsread.StackLimit)
 		if err != nil {
 			continue
 		}

@@ -6,11 +6,12 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/trustctl/trustctl/internal/fsread"
 )
 
 // Permissions notary uses for everything in a trust dir.
@@ -48,25 +49,11 @@ func checkGUNPath(gun string) error {
 	return nil
 }
 
-// ErrTooLarge is returned by ReadFileLimit for files over the limit.
-var ErrTooLarge = errors.New("file too large")
-
-// ReadFileLimit reads a file of at most limit bytes, so that a hostile file cannot
-// exhaust memory.
+// ReadFileLimit reads a regular file of at most limit bytes: a FIFO or device planted
+// in the trust dir, or given as a key or certificate, cannot block the reader, and a
+// huge file cannot exhaust memory (fsread.ReadFile).
 func ReadFileLimit(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, limit)
-	}
-	return data, nil
+	return fsread.ReadFile(path, limit)
 }
 
 // WriteFileAtomic writes data to path with mode 0600, creating missing folders with
