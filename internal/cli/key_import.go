@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/trust/keys"
 
 	"github.com/trustctl/trustctl/internal/bundle"
@@ -87,7 +88,7 @@ func isBundle(path string) bool {
 	if info.IsDir() {
 		return true
 	}
-	f, err := os.Open(path)
+	f, err := fsread.Open(path) // a FIFO must not block: it is no bundle
 	if err != nil {
 		return false
 	}
