@@ -150,3 +150,51 @@ func BenchmarkParseFile2MB(b *testing.B) {
 		}
 	}
 }
+
+// TestLoadRefusesNonRegularReferences: files that extends and include name are checked
+// before compose-go reads them whole: /dev/zero exhausted its memory, a FIFO blocked it.
+func TestLoadRefusesNonRegularReferences(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, stack, other string // other is written to other.yml
+		want                  string
+	}{
+		{"extends /dev/zero", "services:\n  web:\n    extends: {file: /dev/zero, service: web}\n", "",
+			"stack.yml:3: extends.file /dev/zero: not a regular file (a character device)"},
+		{"extends a FIFO through a variable", "services:\n  web:\n    extends:\n      file: ${BASE}\n      service: web\n", "",
+			"stack.yml:4: extends.file fifo.yml: not a regular file (a FIFO)"},
+		{"include /dev/zero", "include:\n  - /dev/zero\nservices:\n  web: {image: nginx}\n", "",
+			"stack.yml:2: include /dev/zero: not a regular file"},
+		{"include env_file", "include:\n  - path: other.yml\n    env_file: [/dev/zero]\nservices:\n  web: {image: nginx}\n", "services:\n  db: {image: postgres}\n",
+			"stack.yml:3: include env_file /dev/zero: not a regular file"},
+		{"extends chain", "services:\n  web:\n    extends: {file: other.yml, service: web}\n", "services:\n  web:\n    extends: {file: fifo.yml, service: web}\n",
+			"other.yml:3: extends.file fifo.yml: not a regular file (a FIFO)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, "stack.yml")
+			if err := os.WriteFile(file, []byte(tt.stack), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "other.yml"), []byte(tt.other), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := Load(context.Background(), []string{file}, Options{Mode: ModeCompose, Environ: []string{"BASE=fifo.yml"}})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("error %v, want an input error containing %q", err, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Load blocks")
+			}
+		})
+	}
+}

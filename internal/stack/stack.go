@@ -127,6 +127,9 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	if environ == nil {
 		environ = os.Environ()
 	}
+	if err := checkReferences(parsed, wd, environ); err != nil {
+		return nil, err
+	}
 	project, err := loadProject(ctx, files, wd, mode, opts, environ)
 	if err != nil {
 		return nil, located(err, parsed)
