@@ -160,7 +160,7 @@ func TestLoadRefusesNonRegularReferences(t *testing.T) {
 	}
 	tests := []struct {
 		name, stack, other string // other is written to other.yml
-		want                  string
+		want               string
 	}{
 		{"extends /dev/zero", "services:\n  web:\n    extends: {file: /dev/zero, service: web}\n", "",
 			"stack.yml:3: extends.file /dev/zero: not a regular file (a character device)"},
