@@ -19,10 +19,15 @@ func (a *app) keyStore() *keys.Store {
 	ks := keys.Open(store.Dir{Root: a.trustDir()}, keys.NewPassphraseSource(a.getenv, a.prompter()))
 	// An unreadable private/ is reported by the command that reads it.
 	warnings, _ := ks.PermissionWarnings()
+	a.warnAll(warnings)
+	return ks
+}
+
+// warnAll prints warnings on stderr, one line each.
+func (a *app) warnAll(warnings []string) {
 	for _, w := range warnings {
 		fmt.Fprintf(a.streams.Err, "trustctl: warning: %s\n", w)
 	}
-	return ks
 }
 
 // withKeyLock runs a key command that changes private/ under the trust dir's lock, as

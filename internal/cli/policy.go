@@ -32,9 +32,7 @@ func (a *app) policyLintCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, w := range pol.Warnings() {
-				fmt.Fprintf(a.streams.Err, "trustctl: warning: %s\n", w)
-			}
+			a.warnAll(pol.Warnings())
 			fmt.Fprintf(a.streams.Out, "%s: ok\n", args[0])
 			return nil
 		},

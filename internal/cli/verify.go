@@ -51,11 +51,13 @@ func (a *app) verifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			trustDir := store.Dir{Root: a.trustDir()}
+			a.warnAll(trustDir.PermissionWarnings())
 			decisions, err := gate.Run(cmd.Context(), gate.Options{
 				Files:    args,
 				Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
 				Policy:   pol,
-				TrustDir: store.Dir{Root: a.trustDir()},
+				TrustDir: trustDir,
 				Now:      at,
 				Log:      a.log,
 			})
