@@ -21,9 +21,11 @@ func (a *app) keyExportCommand() *cobra.Command {
 			"A key that an old notary stored unencrypted is only written with --allow-plaintext. FILE may be /dev/stdout or a FIFO, which are written through.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !force {
-				// Only a regular file is replaced; anything else is written through.
-				if st, err := os.Lstat(out); err == nil && st.Mode().IsRegular() {
+			toStdout := slices.Contains(stdoutPaths, filepath.Clean(out))
+			if !force && !toStdout {
+				// A regular file, or one a symlink points to, is overwritten only with
+				// --force; a device or FIFO is written through.
+				if st, err := os.Stat(out); err == nil && st.Mode().IsRegular() {
 					return fmt.Errorf("export: %s already exists (--force replaces it)", out)
 				}
 			}
@@ -38,7 +40,7 @@ func (a *app) keyExportCommand() *cobra.Command {
 				return fmt.Errorf("export key %s to %s: %w", args[0], out, err)
 			}
 			msg := a.streams.Out
-			if slices.Contains(stdoutPaths, filepath.Clean(out)) {
+			if toStdout {
 				msg = a.streams.Err // the key went to stdout
 			}
 			fmt.Fprintf(msg, "Exported key %s to %s\n", args[0], out)
