@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/trustctl/trustctl/internal/cli"
 )
 
@@ -37,9 +39,15 @@ const stopGrace = 2 * time.Second
 
 // stopOnSignal cancels the context at the first SIGINT or SIGTERM, and ends the process
 // when a second one arrives or the grace period is over: a read that cannot be
-// interrupted (a FIFO a library opens, a hung file system) must not keep it alive.
+// interrupted (opening a FIFO no one reads, a hung file system) must not keep it alive.
 // Writes are atomic renames, so ending mid-way leaves at most a temporary file.
 func stopOnSignal(cancel context.CancelFunc) {
+	// A passphrase prompt turns the terminal's echo off; ending during it must not
+	// leave it so.
+	restore := func() {}
+	if state, err := term.GetState(int(os.Stdin.Fd())); err == nil {
+		restore = func() { term.Restore(int(os.Stdin.Fd()), state) }
+	}
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -54,6 +62,7 @@ func stopOnSignal(cancel context.CancelFunc) {
 		if sig == syscall.SIGTERM {
 			code = 143
 		}
+		restore()
 		fmt.Fprintf(os.Stderr, "trustctl: stopped by %v\n", sig)
 		os.Exit(code)
 	}()

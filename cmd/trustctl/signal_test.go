@@ -11,11 +11,10 @@ import (
 	"time"
 )
 
-// TestSignalStopsBlockedRead: SIGINT and SIGTERM end trustctl even while a read that
-// cannot be interrupted blocks it: here compose-go opens a FIFO that an extends names
-// through a variable of .env (which trustctl's own check of referenced files does not
-// interpolate), and no writer ever comes.
-func TestSignalStopsBlockedRead(t *testing.T) {
+// TestSignalStopsBlockedOpen: SIGINT and SIGTERM end trustctl even while a system call
+// that cannot be interrupted blocks it: here verify writes its report through a FIFO,
+// as a shell's > would, and no reader ever comes, so opening it waits forever.
+func TestSignalStopsBlockedOpen(t *testing.T) {
 	bin, err := exec.LookPath("trustctl") // testscript.Main put it on PATH
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +25,7 @@ func TestSignalStopsBlockedRead(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(tt.sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			if err := syscall.Mkfifo(filepath.Join(dir, "base.yml"), 0o600); err != nil {
+			if err := syscall.Mkfifo(filepath.Join(dir, "report.fifo"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			write := func(name, content string) {
@@ -35,9 +34,8 @@ func TestSignalStopsBlockedRead(t *testing.T) {
 				}
 			}
 			write("policy.yml", "version: 1\ndefault: {require: none}\n")
-			write(".env", "BASE=base.yml\n")
-			write("stack.yml", "services:\n  web:\n    extends: {file: \"${BASE}\", service: web}\n")
-			cmd := exec.Command(bin, "verify", "stack.yml", "--mode", "compose", "--policy", "policy.yml", "-d", filepath.Join(dir, "trust"))
+			write("stack.yml", "services:\n  web:\n    image: registry.example.com/app:1\n")
+			cmd := exec.Command(bin, "verify", "stack.yml", "--policy", "policy.yml", "-d", filepath.Join(dir, "trust"), "--format", "json", "--output-file", "report.fifo")
 			cmd.Dir = dir
 			var stderr strings.Builder
 			cmd.Stderr = &stderr

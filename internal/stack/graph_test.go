@@ -166,6 +166,8 @@ func TestLoadRefusesNonRegularReferences(t *testing.T) {
 			"stack.yml:3: extends.file /dev/zero: not a regular file (a character device)"},
 		{"extends a FIFO through a variable", "services:\n  web:\n    extends:\n      file: ${BASE}\n      service: web\n", "",
 			"stack.yml:4: extends.file fifo.yml: not a regular file (a FIFO)"},
+		{"extends a FIFO through a variable of .env", "services:\n  web:\n    extends:\n      file: ${DOTENV_BASE}\n      service: web\n", "",
+			"stack.yml:4: extends.file fifo.yml: not a regular file (a FIFO)"},
 		{"include /dev/zero", "include:\n  - /dev/zero\nservices:\n  web: {image: nginx}\n", "",
 			"stack.yml:2: include /dev/zero: not a regular file"},
 		{"include env_file", "include:\n  - path: other.yml\n    env_file: [/dev/zero]\nservices:\n  web: {image: nginx}\n", "services:\n  db: {image: postgres}\n",
@@ -180,6 +182,9 @@ func TestLoadRefusesNonRegularReferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(filepath.Join(dir, "other.yml"), []byte(tt.other), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("DOTENV_BASE=fifo.yml\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)

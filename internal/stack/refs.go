@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/template"
 	"go.yaml.in/yaml/v3"
@@ -25,21 +24,16 @@ type fileRef struct {
 // refChecker reads, with the checks of parseFile, every local file the given files
 // reach through extends and include, before compose-go reads them whole with
 // os.ReadFile: a FIFO there would block it and /dev/zero exhaust its memory. Paths are
-// interpolated from the environment as compose-go does; compose-go reports a file that
-// does not exist.
+// interpolated from compose-go's own environment; compose-go reports a file that does
+// not exist.
 type refChecker struct {
 	wd   string
 	env  map[string]string
 	seen map[string]bool
 }
 
-func checkReferences(files []*yamlFile, wd string, environ []string) error {
-	c := &refChecker{wd: wd, env: map[string]string{}, seen: map[string]bool{}}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			c.env[k] = v
-		}
-	}
+func checkReferences(files []*yamlFile, wd string, env map[string]string) error {
+	c := &refChecker{wd: wd, env: env, seen: map[string]bool{}}
 	for _, f := range files {
 		if err := c.file(f, 0); err != nil {
 			return err

@@ -127,10 +127,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	if environ == nil {
 		environ = os.Environ()
 	}
-	if err := checkReferences(parsed, wd, environ); err != nil {
-		return nil, err
-	}
-	project, err := loadProject(ctx, files, wd, mode, opts, environ)
+	project, err := loadProject(ctx, parsed, wd, mode, opts, environ)
 	if err != nil {
 		return nil, located(err, parsed)
 	}
@@ -161,7 +158,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 }
 
 // loadProject runs compose-go with the options of the mode.
-func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
+func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
 	envFiles := opts.EnvFiles
 	for _, f := range envFiles {
 		// compose-go reads env files whole and would block on a FIFO.
@@ -196,8 +193,17 @@ func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts
 	default:
 		po = append(po, cli.WithProfiles([]string{"*"}))
 	}
+	files := make([]string, len(parsed))
+	for i, f := range parsed {
+		files[i] = f.name
+	}
 	options, err := cli.NewProjectOptions(files, po...)
 	if err != nil {
+		return nil, err
+	}
+	// The files that extends and include name are checked with the environment
+	// compose-go interpolates them with (.env and env files included).
+	if err := checkReferences(parsed, wd, options.Environment); err != nil {
 		return nil, err
 	}
 	defer quiet()()
