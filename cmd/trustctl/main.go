@@ -4,10 +4,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/trustctl/trustctl/internal/cli"
 )
@@ -23,7 +27,43 @@ func run() int {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopOnSignal(cancel)
 	return cli.Execute(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
+}
+
+// stopGrace is how long a command has, after SIGINT or SIGTERM, to notice the
+// cancelled context, release the trust-dir lock and remove its temporary files.
+const stopGrace = 2 * time.Second
+
+// stopOnSignal cancels the context at the first SIGINT or SIGTERM, and ends the process
+// when a second one arrives or the grace period is over: a read that cannot be
+// interrupted (opening a FIFO no one reads, a hung file system) must not keep it alive.
+// Writes are atomic renames, so ending mid-way leaves at most a temporary file.
+func stopOnSignal(cancel context.CancelFunc) {
+	// A passphrase prompt turns the terminal's echo off; ending during it must not
+	// leave it so.
+	restore := func() {}
+	if state, err := term.GetState(int(os.Stdin.Fd())); err == nil {
+		restore = func() { term.Restore(int(os.Stdin.Fd()), state) }
+	}
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		cancel()
+		select {
+		case <-signals:
+		case <-time.After(stopGrace):
+		}
+		// 128+n, as a shell reports a process ended by signal n.
+		code := 130
+		if sig == syscall.SIGTERM {
+			code = 143
+		}
+		restore()
+		fmt.Fprintf(os.Stderr, "trustctl: stopped by %v\n", sig)
+		os.Exit(code)
+	}()
 }

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
@@ -76,7 +77,7 @@ func readFolder(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, name := range wanted {
 		p := filepath.Join(dir, name)
-		data, err := readLimited(p, func() (io.ReadCloser, error) { return os.Open(p) })
+		data, err := readLimited(p, func() (io.ReadCloser, error) { return fsread.Open(p) })
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -92,7 +93,7 @@ func readZipFile(p string, size int64) (map[string][]byte, error) {
 	if size > maxZipSize {
 		return nil, fmt.Errorf("client bundle %s: zip of %d bytes, at most %d accepted", p, size, maxZipSize)
 	}
-	f, err := os.Open(p)
+	f, err := fsread.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("open client bundle: %w", err)
 	}

@@ -8,6 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/fsread"
+	"github.com/trustctl/trustctl/internal/trust/keys"
+
 	"github.com/trustctl/trustctl/internal/bundle"
 	"github.com/trustctl/trustctl/internal/trust/store"
 )
@@ -31,7 +34,11 @@ func (a *app) keyImportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			imported, err := a.keyStore().Import(data, source, role, gun, force)
+			var imported []keys.Info
+			err = a.withKeyLock(func(ks *keys.Store) (err error) {
+				imported, err = ks.Import(data, source, role, gun, force)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -81,7 +88,7 @@ func isBundle(path string) bool {
 	if info.IsDir() {
 		return true
 	}
-	f, err := os.Open(path)
+	f, err := fsread.Open(path) // a FIFO must not block: it is no bundle
 	if err != nil {
 		return false
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/trust/keys"
 )
 
 func (a *app) keyRemoveCommand() *cobra.Command {
@@ -16,7 +18,7 @@ func (a *app) keyRemoveCommand() *cobra.Command {
 			if !yes {
 				return fmt.Errorf("remove key %s: deleting a private key cannot be undone; export it first, then pass --yes", args[0])
 			}
-			if err := a.keyStore().Remove(args[0]); err != nil {
+			if err := a.withKeyLock(func(ks *keys.Store) error { return ks.Remove(args[0]) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.streams.Out, "Removed key %s\n", args[0])

@@ -28,9 +28,11 @@ func (a *app) policyLintCommand() *cobra.Command {
 		Short: "Check a policy file: schema, patterns, team member files",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := policy.Load(args[0]); err != nil {
+			pol, err := policy.Load(args[0])
+			if err != nil {
 				return err
 			}
+			a.warnAll(pol.Warnings())
 			fmt.Fprintf(a.streams.Out, "%s: ok\n", args[0])
 			return nil
 		},

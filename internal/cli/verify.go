@@ -60,11 +60,13 @@ func (a *app) verifyCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				trustDir := store.Dir{Root: a.trustDir()}
+				a.warnAll(trustDir.PermissionWarnings())
 				decisions, err := gate.Run(cmd.Context(), gate.Options{
 					Files:    args,
 					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
 					Policy:   pol,
-					TrustDir: store.Dir{Root: a.trustDir()},
+					TrustDir: trustDir,
 					Now:      at,
 					Log:      a.log,
 				})
@@ -173,17 +175,17 @@ func (a *app) writeReport(out reportOutput, rep report.VerifyReport) error {
 	if out.file == "" {
 		return report.RenderVerify(a.streams.Out, out.format, rep)
 	}
-	return writeFileWith(out.file, func(w io.Writer) error { return report.RenderVerify(w, out.format, rep) })
+	return a.writeFileWith(out.file, func(w io.Writer) error { return report.RenderVerify(w, out.format, rep) })
 }
 
 // writeFileWith renders into a file atomically: a half-written report never replaces
-// an earlier one.
-func writeFileWith(path string, render func(io.Writer) error) error {
+// an earlier one (see writeOutputFile for /dev/stdout, devices, FIFOs and symlinks).
+func (a *app) writeFileWith(path string, render func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {
 		return err
 	}
-	if err := store.WriteFileAtomic(path, buf.Bytes()); err != nil {
+	if err := a.writeOutputFile(path, buf.Bytes(), publicFilePerm); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil

@@ -5,7 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/yamlerr"
 
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -21,9 +22,9 @@ import (
 // Load reads and checks a policy file. Every error matches ErrInvalidPolicy and names
 // the file and line.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsread.ReadFile(path, fsread.PolicyLimit)
 	if err != nil {
-		return nil, &Error{File: path, Err: err}
+		return nil, &Error{File: path, Err: unwrapPath(err)}
 	}
 	return Parse(path, data)
 }
@@ -35,8 +36,18 @@ func Parse(name string, data []byte) (*Policy, error) {
 	return ps.policy(data)
 }
 
+// unwrapPath drops the path of an error about the file an Error already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 type parser struct {
 	file, dir string
+	warnings  []string
 }
 
 func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -131,6 +142,9 @@ func (ps *parser) pattern(n *yaml.Node, what string) (*Pattern, error) {
 	if err != nil {
 		return nil, ps.errf(n, "%s: %v", what, err)
 	}
+	if written, canonical, ok := p.Respelled(); ok {
+		ps.warnings = append(ps.warnings, ps.errf(n, "%s: registry host %q is not canonical, write %q (the pattern matches every spelling of the host)", what, written, canonical).Error())
+	}
 	return p, nil
 }
 
@@ -190,6 +204,7 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 			return nil, err
 		}
 	}
+	p.warnings = ps.warnings
 	return p, nil
 }
 
@@ -271,7 +286,7 @@ func (ps *parser) pin(n *yaml.Node, what string) (*Pin, error) {
 			return nil, err
 		}
 		pin.CAFile = ps.path(path)
-		data, err := os.ReadFile(pin.CAFile)
+		data, err := fsread.ReadFile(pin.CAFile, fsread.PEMLimit)
 		if err != nil {
 			return nil, ps.errf(f.val, "%s.ca: %v", what, err)
 		}
@@ -358,7 +373,7 @@ func (ps *parser) memberIDs(m string) ([]string, error) {
 	if keyID.MatchString(m) {
 		return []string{strings.ToLower(m)}, nil
 	}
-	data, err := os.ReadFile(ps.path(m))
+	data, err := fsread.ReadFile(ps.path(m), fsread.PEMLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -80,10 +80,26 @@ func TestParseMembers(t *testing.T) {
 	}
 }
 
+func TestParseWarnsRespelledHosts(t *testing.T) {
+	text := "version: 1\nrules:\n  - match: registry.example.com/**\n    require: signed\n  - match: Registry.Example.com:443/legacy/*\n    require: deny\nexceptions:\n  - {match: 'registry-1.docker.io/nginx:*', reason: x, expires: 2026-01-01}\n"
+	p, err := Parse("policy.yml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`policy.yml:5: rules[1].match: registry host "Registry.Example.com:443" is not canonical, write "registry.example.com" (the pattern matches every spelling of the host)`,
+		`policy.yml:8: exceptions[0].match: registry host "registry-1.docker.io" is not canonical, write "docker.io" (the pattern matches every spelling of the host)`,
+	}
+	if got := p.Warnings(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte(mainPolicy))
 	f.Add([]byte("version: 1\ndefault: {require: none}\n"))
 	f.Add([]byte("version: 1\nrules:\n  - match: &m nginx\n    require: signed\nexceptions:\n  - {match: *m, reason: r, expires: 2026-01-01}\n"))
+	f.Add([]byte("version: 1\ntrust:\n  pins: [{match: 'Registry.Example.com:0443/**', root_keys: ['" + strings.Repeat("ab", 32) + "']}]\nrules:\n  - {match: registry-1.docker.io/nginx, require: deny}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := filepath.Join(t.TempDir(), "policy.yml")
 		p, err := Parse(file, data)
@@ -92,6 +108,11 @@ func FuzzParsePolicy(f *testing.F) {
 				t.Fatalf("error %q: not a one-line policy error naming the file", err)
 			}
 			return
+		}
+		for _, w := range p.Warnings() {
+			if !strings.HasPrefix(w, file+":") || strings.Contains(w, "\n") {
+				t.Fatalf("warning %q: not one line naming the file", w)
+			}
 		}
 		d := p.Evaluate(Facts{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}}, now)
 		if d.Rule == "" || d.Reason == "" {

@@ -8,7 +8,8 @@ import (
 )
 
 // Pattern matches normalised image references. It is written like a reference:
-// host/path[:tag][@digest]. The host is literal; in the rest `*` matches within one
+// host/path[:tag][@digest]. The host is literal and matched in its canonical spelling
+// (see CanonicalRepo), on both sides; in the rest `*` matches within one
 // path segment (or within the tag or digest) and `**` matches across segments. A
 // pattern without a tag part matches any tag or none; with one, only tagged
 // references (likewise for the digest). A name without a registry host is normalised
@@ -16,6 +17,7 @@ import (
 type Pattern struct {
 	text        string // as written
 	canon       string // normalised
+	hostWritten string // the host as written, when it is not canonical
 	name        *regexp.Regexp
 	tag, digest *regexp.Regexp // nil matches anything, including nothing
 }
@@ -41,14 +43,13 @@ func ParsePattern(s string) (*Pattern, error) {
 	if len(segs) > 1 && (strings.ContainsAny(segs[0], ".:") || segs[0] == "localhost" || strings.ToLower(segs[0]) != segs[0]) {
 		host, path = segs[0], segs[1:]
 	}
-	if host == "index.docker.io" {
-		host = "docker.io"
-	}
-	if host == "docker.io" && len(path) == 1 && !strings.Contains(path[0], "**") {
-		path = []string{"library", path[0]}
-	}
 	if !validHost(host) {
 		return nil, fmt.Errorf("pattern %q: invalid registry host %q", s, host)
+	}
+	written := host
+	host = canonicalHost(host)
+	if host == "docker.io" && len(path) == 1 && !strings.Contains(path[0], "**") {
+		path = []string{"library", path[0]}
 	}
 	for _, seg := range path {
 		if err := checkGlob(seg, "path segment", isPathChar, true); err != nil {
@@ -56,6 +57,9 @@ func ParsePattern(s string) (*Pattern, error) {
 		}
 	}
 	p := &Pattern{text: s, canon: host + "/" + strings.Join(path, "/")}
+	if written != host {
+		p.hostWritten = written
+	}
 	p.name = compile(p.canon, true)
 	if hasTag {
 		if err := checkGlob(tag, "tag", isTagChar, false); err != nil {
@@ -152,9 +156,20 @@ func (p *Pattern) String() string { return p.text }
 // Normalized is the pattern with docker's defaults filled in.
 func (p *Pattern) Normalized() string { return p.canon }
 
-// Match tells whether the pattern matches an image.
+// Respelled is the registry host as written and its canonical spelling, when the
+// pattern does not write it canonically; policy lint warns about it.
+func (p *Pattern) Respelled() (written, canonical string, ok bool) {
+	if p.hostWritten == "" {
+		return "", "", false
+	}
+	host, _, _ := strings.Cut(p.canon, "/")
+	return p.hostWritten, host, true
+}
+
+// Match tells whether the pattern matches an image, whatever the spelling of its
+// registry host.
 func (p *Pattern) Match(img Image) bool {
-	return p.name.MatchString(img.Repo) &&
+	return p.name.MatchString(CanonicalRepo(img.Repo)) &&
 		(p.tag == nil || img.Tag != "" && p.tag.MatchString(img.Tag)) &&
 		(p.digest == nil || img.Digest != "" && p.digest.MatchString(img.Digest))
 }

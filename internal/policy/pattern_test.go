@@ -14,7 +14,22 @@ func TestPatternMatch(t *testing.T) {
 		{"registry.example.com/**", "registry.example.com/a/b/c:1", true},
 		{"registry.example.com/**", "registry.example.com.evil.io/x:1", false},
 		{"registry.example.com/**", "evil.io/registry.example.com/x:1", false},
-		{"registry.example.com/**", "registry.example.com:443/x:1", false},
+		// Every spelling of a host meets its rules (CanonicalRepo).
+		{"registry.example.com/**", "registry.example.com:443/x:1", true},
+		{"registry.example.com/**", "registry.example.com:0443/x:1", true},
+		{"registry.example.com/**", "Registry.Example.com/x:1", true},
+		{"registry.example.com/**", "REGISTRY.EXAMPLE.COM:443/x:1", true},
+		{"registry.example.com/**", "registry.example.com:5000/x:1", false},
+		{"registry.example.com:443/**", "registry.example.com/x:1", true},
+		{"Registry.Example.com/x", "registry.example.com/x:1", true},
+		{"localhost:5000/**", "LOCALHOST:05000/x:1", true},
+		{"nginx", "registry-1.docker.io/library/nginx:1", true},
+		{"nginx", "registry-1.docker.io/nginx:1", true},
+		{"nginx", "Index.Docker.IO/nginx:1", true},
+		{"nginx", "docker.io:443/library/nginx:1", true},
+		{"docker.io/org/*", "registry-1.docker.io/org/app:1", true},
+		{"registry-1.docker.io/org/*", "org/app:1", true},
+		{"docker.io/**", "registry-1.docker.io.evil.io/org/app:1", false},
 		{"registry.example.com/*", "registry.example.com/a:1", true},
 		{"registry.example.com/*", "registry.example.com/a/b:1", false},
 		{"registry.example.com/*/app", "registry.example.com/team/app:1", true},
@@ -49,6 +64,50 @@ func TestPatternMatch(t *testing.T) {
 		}
 		if got := p.Match(img(t, tt.ref)); got != tt.match {
 			t.Errorf("%q (%s) matches %q = %v, want %v", tt.pattern, p.Normalized(), tt.ref, got, tt.match)
+		}
+	}
+}
+
+func TestCanonicalRepo(t *testing.T) {
+	for in, want := range map[string]string{
+		"registry.example.com/a/b":           "registry.example.com/a/b",
+		"Registry.Example.COM/a":             "registry.example.com/a",
+		"registry.example.com:443/a":         "registry.example.com/a",
+		"registry.example.com:00443/a":       "registry.example.com/a",
+		"registry.example.com:05000/a":       "registry.example.com:5000/a",
+		"registry.example.com:99999/a":       "registry.example.com:99999/a",
+		"[::1]:443/a":                        "[::1]/a",
+		"[::1]/a":                            "[::1]/a",
+		"registry-1.docker.io/library/nginx": "docker.io/library/nginx",
+		"registry-1.docker.io/nginx":         "docker.io/library/nginx",
+		"index.docker.io:443/org/app":        "docker.io/org/app",
+		"docker.io/library/nginx":            "docker.io/library/nginx",
+		"registry-2.docker.io/nginx":         "registry-2.docker.io/nginx",
+	} {
+		if got := CanonicalRepo(in); got != want {
+			t.Errorf("CanonicalRepo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPatternRespelled(t *testing.T) {
+	for pattern, want := range map[string]string{
+		"registry.example.com/**":     "",
+		"nginx":                       "",
+		"docker.io/library/nginx":     "",
+		"Registry.Example.com/**":     "registry.example.com",
+		"registry.example.com:443/**": "registry.example.com",
+		"registry-1.docker.io/nginx":  "docker.io",
+		"index.docker.io/org/*":       "docker.io",
+		"localhost:05000/x":           "localhost:5000",
+	} {
+		p, err := ParsePattern(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, canonical, ok := p.Respelled()
+		if ok != (want != "") || canonical != want {
+			t.Errorf("%q: Respelled = %q, %v; want %q", pattern, canonical, ok, want)
 		}
 	}
 }
@@ -96,6 +155,10 @@ func FuzzMatch(f *testing.F) {
 	f.Add("nginx:1.*", "nginx:1.2")
 	f.Add("docker.io/*", "nginx@sha256:"+strings.Repeat("a", 64))
 	f.Add("localhost:5000/*/x*y:t*@sha256:*", "localhost:5000/a/xzzy:tag@sha256:"+strings.Repeat("a", 64))
+	f.Add("registry.example.com/**", "Registry.Example.com:443/a:1")
+	f.Add("Registry.Example.com:0443/a", "registry.example.com/a:1")
+	f.Add("nginx", "registry-1.docker.io/library/nginx:1")
+	f.Add("index.docker.io/*", "registry-1.docker.io/nginx@sha256:"+strings.Repeat("a", 64))
 	f.Fuzz(func(t *testing.T, pattern, ref string) {
 		p, err := ParsePattern(pattern)
 		if err != nil {
@@ -111,8 +174,17 @@ func FuzzMatch(f *testing.F) {
 			return
 		}
 		host, _, _ := strings.Cut(p.Normalized(), "/")
-		if p.Match(i) && !strings.HasPrefix(i.Repo, host+"/") {
+		if p.Match(i) && !strings.HasPrefix(CanonicalRepo(i.Repo), host+"/") {
 			t.Fatalf("%q matches %q on another host", pattern, ref)
+		}
+		// No spelling of the host escapes: the reference respelled canonically matches
+		// exactly when the reference does, and canonical spelling is a fixed point.
+		canon := Image{Repo: CanonicalRepo(i.Repo), Tag: i.Tag, Digest: i.Digest}
+		if p.Match(i) != p.Match(canon) {
+			t.Fatalf("%q matches %q but not its canonical spelling %q (or the reverse)", pattern, i, canon)
+		}
+		if CanonicalRepo(canon.Repo) != canon.Repo {
+			t.Fatalf("CanonicalRepo is not idempotent on %q", canon.Repo)
 		}
 		// Every reference matches itself as a pattern, and nothing is more specific.
 		self, err := ParsePattern(i.String())

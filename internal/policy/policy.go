@@ -72,6 +72,7 @@ type Policy struct {
 	rules      []*rule
 	def        *rule
 	exceptions []*exception
+	warnings   []string
 }
 
 // Pin is a root pin for the trust layer: the root of a repository it covers must be
@@ -109,13 +110,18 @@ type exception struct {
 // File is the path the policy was read from.
 func (p *Policy) File() string { return p.file }
 
+// Warnings are the file's questionable but valid spellings, one line each, with file
+// and line: policy lint prints them.
+func (p *Policy) Warnings() []string { return p.warnings }
+
 // OnUnpinned is trust.on_unpinned: what to do with a repository no pin covers.
 func (p *Policy) OnUnpinned() Action { return p.onUnpinned }
 
 // Expired is trust.expired: deny, or warn like docker's allow-expired-trust-cache.
 func (p *Policy) Expired() Action { return p.expired }
 
-// PinFor returns the most specific pin covering a repository (GUN).
+// PinFor returns the most specific pin covering a repository (GUN), whatever the
+// spelling of its registry host.
 func (p *Policy) PinFor(gun string) (Pin, bool) {
 	pattern := func(i int) *Pattern { return p.pins[i].pattern }
 	i, _ := rank(matching(len(p.pins), pattern, Image{Repo: gun}), pattern, func(i int) string { return p.pins[i].Label })

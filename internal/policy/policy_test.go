@@ -372,6 +372,39 @@ func TestEvaluate(t *testing.T) {
 			facts:  Facts{Image: img(t, "registry.example.com/app:1"), Trust: &TrustProblem{Kind: TrustExpired}},
 			result: Fail,
 		},
+		// No spelling of a host escapes a rule: deny rules, team rules and exceptions
+		// meet Registry.Example.com, :443 and registry-1.docker.io as they meet the
+		// canonical spelling.
+		{
+			name:   "deny rule, host in capitals",
+			facts:  Facts{Image: img(t, "Registry.Example.com/legacy/app:1"), Release: release("1", digestA)},
+			result: Fail,
+			rule:   "rules[3] registry.example.com/legacy/*",
+		},
+		{
+			name:   "deny rule, port 443 written",
+			facts:  Facts{Image: img(t, "registry.example.com:443/legacy/app:1"), Release: release("1", digestA)},
+			result: Fail,
+			rule:   "rules[3] registry.example.com/legacy/*",
+		},
+		{
+			name:   "team rule, port 0443 written",
+			facts:  Facts{Image: img(t, "REGISTRY.example.com:0443/payments/api:1"), Release: release("1", digestA)},
+			result: Fail,
+			rule:   "rules[0] registry.example.com/payments/**",
+		},
+		{
+			name:   "Docker Hub as registry-1.docker.io",
+			facts:  Facts{Image: img(t, "registry-1.docker.io/library/nginx:1"), Release: release("1", digestA)},
+			result: Pass,
+			rule:   "rules[1] nginx",
+		},
+		{
+			name:   "exception, host in capitals",
+			facts:  Facts{Image: img(t, "Registry.Example.com:443/tools/debug:hotfix")},
+			result: Exception,
+			rule:   "exceptions[0] registry.example.com/tools/debug:*",
+		},
 		{
 			name:   "unpinned repository with on_unpinned: deny",
 			facts:  Facts{Image: img(t, "registry.example.com.evil.io/x:1")},
@@ -474,6 +507,10 @@ func TestPinFor(t *testing.T) {
 		{"docker.io/org/nginx", ""},
 		{"registry.example.com.evil.io/payments/api", ""},
 		{"registry.example.com:5000/app", ""},
+		{"Registry.Example.com/app", "trust.pins[1] registry.example.com/**"},
+		{"registry.example.com:443/payments/api", "trust.pins[0] registry.example.com/payments/**"},
+		{"registry-1.docker.io/library/nginx", "trust.pins[2] docker.io/library/*"},
+		{"index.docker.io/library/nginx", "trust.pins[2] docker.io/library/*"},
 	}
 	for _, tt := range tests {
 		pin, ok := p.PinFor(tt.gun)

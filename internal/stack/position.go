@@ -3,11 +3,11 @@ package stack
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/yamlerr"
 )
 
@@ -28,7 +28,7 @@ type yamlFile struct {
 // parseFile reads and parses one file; its errors are InputErrors naming the file and,
 // for malformed YAML, the line.
 func parseFile(name, dir string) (*yamlFile, error) {
-	data, err := os.ReadFile(name)
+	data, err := fsread.ReadFile(name, fsread.StackLimit)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -41,13 +41,10 @@ func parseFile(name, dir string) (*yamlFile, error) {
 		line, msg := yamlerr.Locate(data, err)
 		return nil, &InputError{File: name, Line: line, Err: errors.New(msg)}
 	}
-	// yaml.v3's decoder refuses an anchor that contains itself and alias bombs; the
-	// compose loader would instead spend minutes on them (its merge-key cycle check is
-	// exponential), so they are turned away here first.
-	var value any
-	if err := doc.Decode(&value); err != nil {
-		line, msg := yamlerr.Locate(data, err)
-		return nil, &InputError{File: name, Line: line, Err: errors.New(msg)}
+	// compose-go would spend minutes on an anchor that contains itself, an alias bomb
+	// or a very wide mapping; they are turned away here first, in linear time.
+	if err := checkGraph(&doc); err != nil {
+		return nil, &InputError{File: name, Line: err.line, Err: err}
 	}
 	return &yamlFile{name: name, dir: dir, root: resolve(&doc)}, nil
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/trustctl/trustctl/internal/fsread"
 )
 
 // Mode selects how the files are read.
@@ -139,7 +141,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	if environ == nil {
 		environ = os.Environ()
 	}
-	project, err := loadProject(ctx, files, wd, mode, opts, environ)
+	project, err := loadProject(ctx, parsed, wd, mode, opts, environ)
 	if err != nil {
 		return nil, located(err, parsed)
 	}
@@ -229,10 +231,11 @@ func imageUses(svc types.ServiceConfig, pos position) ([]ImageUse, error) {
 }
 
 // loadProject runs compose-go with the options of the mode.
-func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
+func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
 	envFiles := opts.EnvFiles
 	for _, f := range envFiles {
-		if _, err := os.Stat(f); err != nil {
+		// compose-go reads env files whole and would block on a FIFO.
+		if _, err := fsread.ReadFile(f, fsread.StackLimit); err != nil {
 			return nil, &InputError{File: f, Err: errors.Unwrap(err)}
 		}
 	}
@@ -263,8 +266,17 @@ func loadProject(ctx context.Context, files []string, wd string, mode Mode, opts
 	default:
 		po = append(po, cli.WithProfiles([]string{"*"}))
 	}
+	files := make([]string, len(parsed))
+	for i, f := range parsed {
+		files[i] = f.name
+	}
 	options, err := cli.NewProjectOptions(files, po...)
 	if err != nil {
+		return nil, err
+	}
+	// The files that extends and include name are checked with the environment
+	// compose-go interpolates them with (.env and env files included).
+	if err := checkReferences(parsed, wd, options.Environment); err != nil {
 		return nil, err
 	}
 	defer quiet()()
@@ -321,7 +333,7 @@ func located(err error, files []*yamlFile) error {
 func findVariable(files []*yamlFile, name string) (string, int) {
 	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `:?\?`)
 	for _, f := range files {
-		data, err := os.ReadFile(f.name)
+		data, err := fsread.ReadFile(f.name, fsread.StackLimit)
 		if err != nil {
 			continue
 		}

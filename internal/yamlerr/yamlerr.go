@@ -13,8 +13,12 @@ import (
 
 var lineMessage = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// maxSearchLines bounds the quadratic search of Locate; longer files keep yaml.v3's line.
-const maxSearchLines = 2000
+// maxSearchLines and maxSearchBytes bound the quadratic search of Locate (it parses
+// every prefix of the file); larger files keep yaml.v3's line.
+const (
+	maxSearchLines = 2000
+	maxSearchBytes = 16 << 20 // bytes parsed in all
+)
 
 // Locate returns the line of a syntax error yaml.v3 reported for data (0 when it gave
 // none) and its message without the "yaml: line N:" prefix. yaml.v3 reports the line
@@ -23,7 +27,7 @@ const maxSearchLines = 2000
 func Locate(data []byte, err error) (line int, msg string) {
 	line, msg = split(err)
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxSearchLines {
+	if len(lines) > maxSearchLines || len(lines)*len(data) > maxSearchBytes {
 		return line, msg
 	}
 	var prefix []byte

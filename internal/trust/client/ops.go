@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -64,17 +65,40 @@ func (r *Repository) Init(ctx context.Context, opts InitOptions) (Keys, error) {
 				return nil
 			}
 		}
-		files, keys, err := r.initFiles(ctx, opts)
+		before, err := r.keys.List()
 		if err != nil {
 			return err
 		}
+		files, keys, err := r.initFiles(ctx, opts)
+		if err == nil {
+			err = writeCache(mdir, files, true)
+		}
+		if err != nil {
+			// No failure leaves a new private key behind: nothing refers to it.
+			return errors.Join(err, r.removeNewKeys(before))
+		}
 		out = keys
-		return writeCache(mdir, files, true)
+		return nil
 	})
 	if err != nil {
 		return Keys{}, err
 	}
 	return out, r.change(ctx, false, func(*state) error { return nil })
+}
+
+// removeNewKeys removes the keys that are not in before.
+func (r *Repository) removeNewKeys(before []keys.Info) error {
+	now, err := r.keys.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range now {
+		if !slices.ContainsFunc(before, func(b keys.Info) bool { return b.ID == k.ID }) {
+			errs = append(errs, r.keys.Remove(k.ID))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // keysOf describes the keys of a root made by init.

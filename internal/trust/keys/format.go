@@ -100,6 +100,13 @@ type notaryPKCS8 struct {
 }
 
 // isEncrypted tells whether a block needs a passphrase.
+// Encrypted tells whether the PEM private key in data is encrypted; a key file of the
+// legacy layout may hold it in the clear, and `key export` says so before copying it.
+func Encrypted(data []byte) bool {
+	block, _ := pem.Decode(data)
+	return block != nil && isEncrypted(block)
+}
+
 func isEncrypted(b *pem.Block) bool {
 	//lint:ignore SA1019 legacy RFC 1423 keys must stay readable (notary reads them)
 	return b.Type == pemEncrypted || x509.IsEncryptedPEMBlock(b)

@@ -124,6 +124,26 @@ func (s *Store) List() ([]Info, error) {
 	return list, nil
 }
 
+// PermissionWarnings names, one line each, a trust dir or private/ that group or others
+// can write, and every key file that group or others can read, as ssh warns about an
+// unprotected private key. Keys are encrypted, but a readable file invites an offline
+// attack on its passphrase.
+func (s *Store) PermissionWarnings() ([]string, error) {
+	out := s.dir.PermissionWarnings()
+	all, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	for _, info := range all {
+		st, err := os.Stat(info.Path)
+		if err != nil || st.Mode().Perm()&0o044 == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: permissions %04o are too open: group or others can read this private key; chmod 600 %s", info.Path, st.Mode().Perm(), info.Path))
+	}
+	return out, nil
+}
+
 // rootRank puts root keys first, as notary does.
 func rootRank(i Info) int {
 	if i.Role == "root" {

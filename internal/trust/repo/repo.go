@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -64,7 +65,7 @@ type DirSource string
 // Read opens only regular files: a FIFO or device planted in the trust dir must not
 // block or flood the reader. Role names were validated, so they cannot leave the dir.
 func (d DirSource) Read(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
+	f, err := fsread.Open(filepath.Join(string(d), filepath.FromSlash(tuf.FileName(name))))
 	if err != nil {
 		return nil, err
 	}
@@ -72,9 +73,6 @@ func (d DirSource) Read(name string, limit int64) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", f.Name())
 	}
 	// The buffer is sized from the file's size, and one byte more to see the end
 	// without growing it; the file may change meanwhile, so the limit still bounds the

@@ -6,11 +6,12 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/trustctl/trustctl/internal/fsread"
 )
 
 // Permissions notary uses for everything in a trust dir.
@@ -48,31 +49,23 @@ func checkGUNPath(gun string) error {
 	return nil
 }
 
-// ErrTooLarge is returned by ReadFileLimit for files over the limit.
-var ErrTooLarge = errors.New("file too large")
-
-// ReadFileLimit reads a file of at most limit bytes, so that a hostile file cannot
-// exhaust memory.
+// ReadFileLimit reads a regular file of at most limit bytes: a FIFO or device planted
+// in the trust dir, or given as a key or certificate, cannot block the reader, and a
+// huge file cannot exhaust memory (fsread.ReadFile).
 func ReadFileLimit(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, limit)
-	}
-	return data, nil
+	return fsread.ReadFile(path, limit)
 }
 
 // WriteFileAtomic writes data to path with mode 0600, creating missing folders with
 // 0700: a temporary file in the same folder is written, synced and renamed over path,
 // so a reader sees the old file or the new one, never a part.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicPerm(path, data, FilePerm)
+}
+
+// WriteFileAtomicPerm is WriteFileAtomic with another mode, for files that are not
+// secret (reports, public keys).
+func WriteFileAtomicPerm(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, DirPerm); err != nil {
 		return err
@@ -86,7 +79,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	tmpName := tmp.Name()
 	defer os.Remove(tmpName) // no-op after a successful rename
-	if err := tmp.Chmod(FilePerm); err != nil {
+	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -132,9 +125,15 @@ func (d Dir) Lock() (func(), error) {
 	if err := os.MkdirAll(d.Root, DirPerm); err != nil {
 		return nil, fmt.Errorf("create trust dir %s: %w", d.Root, err)
 	}
-	f, err := os.OpenFile(filepath.Join(d.Root, lockName), os.O_CREATE|os.O_RDWR, FilePerm)
+	// O_NOFOLLOW: a symlink planted as the lock file must not make trustctl create or
+	// truncate a file elsewhere; O_NONBLOCK: a FIFO must not block the open.
+	f, err := os.OpenFile(filepath.Join(d.Root, lockName), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, FilePerm)
 	if err != nil {
 		return nil, fmt.Errorf("lock trust dir %s: %w", d.Root, err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("lock trust dir %s: %s is not a regular file", d.Root, f.Name())
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
@@ -144,4 +143,19 @@ func (d Dir) Lock() (func(), error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// PermissionWarnings names, one line each, the trust dir and private/ when group or
+// others may write to them, as ssh warns about a key others can read: whoever can write
+// there can plant keys and trust data. A folder that does not exist yet is no warning.
+func (d Dir) PermissionWarnings() []string {
+	var out []string
+	for _, dir := range []string{d.Root, d.PrivateDir()} {
+		st, err := os.Stat(dir)
+		if err != nil || st.Mode().Perm()&0o022 == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: permissions %04o are too open: group or others can write; chmod go-w %s", dir, st.Mode().Perm(), dir))
+	}
+	return out
 }
