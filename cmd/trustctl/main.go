@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/trustctl/trustctl/internal/cli"
+	"github.com/trustctl/trustctl/internal/cli/dockertrust"
 )
 
 func main() {
@@ -25,5 +26,10 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Installed as docker-trust (a link in a cli-plugins folder), trustctl is docker's
+	// `docker trust` plugin.
+	if name, ok := dockertrust.PluginName(os.Args[0]); ok {
+		return dockertrust.Main(ctx, name, os.Args[1:], dockertrust.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
+	}
 	return cli.Execute(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
 }

@@ -20,6 +20,9 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"trustctl": func() { os.Exit(run()) },
+		// the docker CLI plugin, by the names docker ≥ 29 and the tests' docker 28 run
+		"docker-trust":     func() { os.Exit(run()) },
+		"docker-trusttest": func() { os.Exit(run()) },
 	})
 }
 
