@@ -52,7 +52,8 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits,
-			"start-servers": startServers, "push-image": pushImage},
+			"start-servers": startServers, "push-image": pushImage,
+			"golden-trust": goldenTrust},
 		Condition: func(cond string) (bool, error) {
 			if cond == "refbin" {
 				return haveRefBin(), nil

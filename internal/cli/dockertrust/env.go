@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/distribution/reference"
+	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -37,10 +37,10 @@ type env struct {
 // the log level; the daemon's options (-c, -H, --tls…) are handed to the docker push
 // that sign runs, and mean nothing else here.
 type globalFlags struct {
-	config, context, logLevel      string
-	hosts                          []string
-	debug, tls, tlsVerify          bool
-	tlsCACert, tlsCert, tlsKey     string
+	config, context, logLevel  string
+	hosts                      []string
+	debug, tls, tlsVerify      bool
+	tlsCACert, tlsCert, tlsKey string
 }
 
 func (g *globalFlags) register(root *cobra.Command) {

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/report"
+	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/repo"
+	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 func (e *env) inspectCommand() *cobra.Command {
@@ -77,7 +79,11 @@ func (e *env) inspection(ctx context.Context, arg string) (*repo.Inspection, err
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.fetch(ctx, im)
+	rc, err := e.repository(im)
+	if err != nil {
+		return nil, err
+	}
+	r, err := fetch(ctx, rc, e.trustDir(), im)
 	if err != nil {
 		// docker says only this, whatever failed; the cause is logged for -D.
 		e.log.Debug("inspect", "image", arg, "error", err.Error())
@@ -90,15 +96,11 @@ func (e *env) inspection(ctx context.Context, arg string) (*repo.Inspection, err
 }
 
 // fetch downloads and verifies the image's trust data into the trust dir, then reads it.
-func (e *env) fetch(ctx context.Context, im image) (*repo.Repo, error) {
-	rc, err := e.repository(im)
-	if err != nil {
-		return nil, err
-	}
+func fetch(ctx context.Context, rc *client.Repository, dir store.Dir, im image) (*repo.Repo, error) {
 	if _, err := rc.Fetch(ctx); err != nil {
 		return nil, err
 	}
-	return repo.Open(e.trustDir(), im.gun, repo.Options{})
+	return repo.Open(dir, im.gun, repo.Options{})
 }
 
 // sortNatural orders signed tags as docker does (fvbommel/sortorder.NaturalLess): runs
