@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/docker/cli/cli-plugins/socket"
 	"golang.org/x/term"
@@ -16,9 +17,16 @@ import (
 	"github.com/trustctl/trustctl/internal/trust/keys"
 )
 
+// stopGrace is how long a command may take to wind up once docker asked it to stop;
+// a prompt blocked on stdin does not notice the cancellation.
+const stopGrace = 3 * time.Second
+
 // stopOnSocketClose connects to docker's plugin socket, when docker gave one, and
 // cancels the command when docker closes it: docker does that on its first interrupt
-// and when it exits, so the plugin never outlives the docker command that ran it.
+// (when its output is not a terminal, whose interrupts reach the plugin directly) and
+// when it exits. Whatever has not ended stopGrace later exits, so the plugin never
+// outlives the docker command that ran it. Trust dir writes are atomic and a publish
+// is one request: stopping loses nothing half-written.
 func stopOnSocketClose(getenv func(string) string, cancel context.CancelFunc) {
 	addr := getenv(socket.EnvKey)
 	if addr == "" {
@@ -32,6 +40,8 @@ func stopOnSocketClose(getenv func(string) string, cancel context.CancelFunc) {
 		// docker never writes: any return of Read is the end of the connection.
 		_, _ = io.Copy(io.Discard, conn)
 		cancel()
+		time.Sleep(stopGrace)
+		os.Exit(1)
 	}()
 }
 
