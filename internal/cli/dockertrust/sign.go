@@ -43,7 +43,7 @@ func checkTag(im image) error {
 	if im.digest != "" {
 		return errors.New("cannot use a digest reference for IMAGE:TAG")
 	}
-	return fmt.Errorf("no tag specified for %s", im.gun)
+	return fmt.Errorf("no tag specified for %s", im.arg)
 }
 
 // sign is docker's runSignImage: a tag already signed (in targets/releases or targets)
@@ -148,7 +148,7 @@ func (e *env) dockerPush(ctx context.Context, root *cobra.Command, im image) err
 
 // signTarget is docker's signAndPublishToTarget, messages included.
 func (e *env) signTarget(ctx context.Context, rc *client.Repository, r *repo.Repo, im image, target client.Target) error {
-	fmt.Fprintln(e.streams.Out, "Signing and pushing trust metadata for", im.gun)
+	fmt.Fprintln(e.streams.Out, "Signing and pushing trust metadata for", im.arg)
 	var existing repo.SignedTag
 	if rows := r.Inspect(im.tag).SignedTags; len(rows) > 0 {
 		sortNatural(rows)
@@ -185,7 +185,7 @@ func (e *env) initWithSigner(ctx context.Context, rc *client.Repository, im imag
 	if err != nil {
 		return "", notaryError(im.gun, err)
 	}
-	if err := rc.AddDelegation(ctx, tuf.RoleTargets+"/"+user, []tuf.PublicKey{pub}, nil, true); err != nil {
+	if err := rc.AddSigner(ctx, tuf.RoleTargets+"/"+user, []tuf.PublicKey{pub}); err != nil {
 		return "", fmt.Errorf("could not add signer to repo: %s: %w", user, err)
 	}
 	return user, nil

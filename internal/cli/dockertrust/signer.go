@@ -88,7 +88,7 @@ func (e *env) addSignerTo(ctx context.Context, name, arg string, pubs []tuf.Publ
 	} else if err != nil {
 		return notaryError(arg, err)
 	}
-	if err := rc.AddDelegation(ctx, tuf.RoleTargets+"/"+name, pubs, nil, true); err != nil {
+	if err := rc.AddSigner(ctx, tuf.RoleTargets+"/"+name, pubs); err != nil {
 		return fmt.Errorf("could not add signer to repo: %s: %w", name, err)
 	}
 	return nil
