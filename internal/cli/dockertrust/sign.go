@@ -81,7 +81,6 @@ func (e *env) sign(cmd *cobra.Command, arg string, local bool) error {
 	}
 	target, signed := releasedTarget(r, im.tag)
 	if !signed || local {
-		fmt.Fprintf(e.streams.Err, "Signing and pushing trust data for local image %s, may overwrite remote trust data\n", arg)
 		if target, err = e.pushedTarget(ctx, cmd.Root(), im, local); err != nil {
 			return err
 		}
@@ -118,6 +117,7 @@ func (e *env) pushedTarget(ctx context.Context, root *cobra.Command, im image, l
 			return client.Target{}, err
 		}
 	}
+	fmt.Fprintf(e.streams.Err, "Signing and pushing trust data for local image %s, may overwrite remote trust data\n", im.arg)
 	if err := e.dockerPush(ctx, root, im); err != nil {
 		return client.Target{}, err
 	}
