@@ -132,3 +132,30 @@ func lookPathIn(path, exe string) (string, error) {
 	}
 	return "", fmt.Errorf("%s not in PATH", exe)
 }
+
+// docExamples FILE OUT writes the ```sh blocks of a markdown file to the shell script
+// OUT (set -e), so that a document's examples run as they are written.
+func docExamples(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: doc-examples FILE OUT")
+	}
+	var script strings.Builder
+	script.WriteString("set -ex\n")
+	in := false
+	blocks := 0
+	for line := range strings.Lines(ts.ReadFile(args[0])) {
+		switch {
+		case !in && strings.TrimSpace(line) == "```sh":
+			in = true
+			blocks++
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+		case in:
+			script.WriteString(line)
+		}
+	}
+	if blocks == 0 {
+		ts.Fatalf("%s has no sh examples", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(script.String()), 0o600))
+}

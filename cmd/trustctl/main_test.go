@@ -38,6 +38,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("FIXTURES", testenv.Fixtures())
 			env.Setenv("EXAMPLES", filepath.Join(testenv.RepoRoot(), "examples"))
+			env.Setenv("DOCS", filepath.Join(testenv.RepoRoot(), "docs"))
 			env.Setenv("PASSPHRASE", testenv.FixturePassphrase)
 			env.Setenv("REFBIN", testenv.RefBinDir())
 			modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
@@ -53,7 +54,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits,
 			"start-servers": startServers, "push-image": pushImage,
-			"golden-trust": goldenTrust},
+			"golden-trust": goldenTrust, "doc-examples": docExamples},
 		Condition: func(cond string) (bool, error) {
 			if cond == "refbin" {
 				return haveRefBin(), nil
