@@ -38,7 +38,7 @@ type env struct {
 // that sign runs, and mean nothing else here.
 type globalFlags struct {
 	config, context, logLevel  string
-	hosts                      []string
+	hosts                      listValue
 	debug, tls, tlsVerify      bool
 	tlsCACert, tlsCert, tlsKey string
 }
@@ -50,7 +50,7 @@ func (g *globalFlags) register(root *cobra.Command) {
 	f.StringVar(&g.config, "config", "", "Location of client config files")
 	f.StringVarP(&g.context, "context", "c", "", "Name of the context to use to connect to the daemon")
 	f.BoolVarP(&g.debug, "debug", "D", false, "Enable debug mode")
-	f.StringArrayVarP(&g.hosts, "host", "H", nil, "Daemon socket to connect to")
+	f.VarP(&g.hosts, "host", "H", "Daemon socket to connect to")
 	f.StringVarP(&g.logLevel, "log-level", "l", "info", `Set the logging level ("debug", "info", "warn", "error", "fatal")`)
 	f.BoolVar(&g.tls, "tls", false, "Use TLS; implied by --tlsverify")
 	f.StringVar(&g.tlsCACert, "tlscacert", "", "Trust certs signed only by this CA")
@@ -68,7 +68,7 @@ func (g *globalFlags) dockerArgs(root *cobra.Command) []string {
 		if f.Name == "help" {
 			return
 		}
-		if f.Value.Type() == "stringArray" {
+		if f.Value.Type() == "list" {
 			for _, v := range g.hosts {
 				args = append(args, "--"+f.Name+"="+v)
 			}

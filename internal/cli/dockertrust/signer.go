@@ -19,7 +19,7 @@ import (
 )
 
 func (e *env) signerAddCommand() *cobra.Command {
-	var keyFiles []string
+	var keyFiles listValue
 	cmd := &cobra.Command{
 		Use:   "add OPTIONS NAME REPOSITORY [REPOSITORY...] ",
 		Short: "Add a signer",
@@ -28,7 +28,7 @@ func (e *env) signerAddCommand() *cobra.Command {
 			return e.signerAdd(cmd.Context(), args[0], args[1:], keyFiles)
 		},
 	}
-	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "Path to the signer's public key file")
+	cmd.Flags().Var(&keyFiles, "key", "Path to the signer's public key file")
 	return cmd
 }
 

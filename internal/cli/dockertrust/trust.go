@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // trustCommand is `docker trust` with docker 28's subcommands.
@@ -91,6 +93,17 @@ func init() {
 		return subCommands(c, false)
 	})
 	cobra.AddTemplateFunc("trimRightSpace", func(s string) string { return strings.TrimRight(s, " \t\n") })
+	cobra.AddTemplateFunc("wrappedFlagUsages", wrappedFlagUsages)
+}
+
+// wrappedFlagUsages wraps flag help to the terminal on stdin, 80 columns otherwise, as
+// docker does.
+func wrappedFlagUsages(f *pflag.FlagSet) string {
+	width := 80
+	if w, _, err := term.GetSize(0); err == nil && w > 0 {
+		width = w
+	}
+	return f.FlagUsagesWrapped(width - 1)
 }
 
 func subCommands(c *cobra.Command, management bool) []*cobra.Command {
@@ -118,7 +131,7 @@ Examples:
 {{- if .HasAvailableLocalFlags}}
 
 Options:
-{{ .LocalFlags.FlagUsages | trimRightSpace}}
+{{ wrappedFlagUsages .LocalFlags | trimRightSpace}}
 {{- end}}
 {{- end}}
 {{- if managementSubCommands . }}
@@ -139,7 +152,7 @@ Commands:
 {{- if .HasAvailableFlags}}
 
 Global Options:
-{{ .Flags.FlagUsages | trimRightSpace}}
+{{ wrappedFlagUsages .Flags | trimRightSpace}}
 {{- end}}
 {{- end}}
 {{- if .HasSubCommands }}
@@ -148,5 +161,11 @@ Run '{{.CommandPath}} COMMAND --help' for more information on a command.
 {{- end}}
 `
 
-const helpTemplate = `
-{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}`
+const helpTemplate = `{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}`
+
+// listValue is a repeatable string flag that docker's help calls a "list" (opts.ListOpts).
+type listValue []string
+
+func (l *listValue) Set(v string) error { *l = append(*l, v); return nil }
+func (l *listValue) String() string     { return strings.Join(*l, " ") }
+func (l *listValue) Type() string       { return "list" }
