@@ -71,7 +71,7 @@ func (e *env) revoke(cmd *cobra.Command, arg string, yes bool) error {
 		}
 	}
 	if _, err := rc.Revoke(ctx, tags, nil); err != nil {
-		return fail(err)
+		return fail(dockerSigningError(e, err))
 	}
 	fmt.Fprintf(e.streams.Out, "Successfully deleted signature for %s\n", arg)
 	return nil

@@ -158,7 +158,7 @@ func (e *env) signTarget(ctx context.Context, rc *client.Repository, r *repo.Rep
 	signers := slices.DeleteFunc(slices.Clone(existing.Signers), func(s string) bool { return s == "Repo Admin" })
 	slices.Sort(signers)
 	if _, err := rc.Sign(ctx, []client.Target{target}, nil); err != nil {
-		return fmt.Errorf("failed to sign %s:%s: %w", im.gun, im.tag, err)
+		return fmt.Errorf("failed to sign %s:%s: %w", im.gun, im.tag, dockerSigningError(e, err))
 	}
 	fmt.Fprintf(e.streams.Out, "Existing signatures for tag %s digest %s from:\n%s\n", existing.SignedTag, existing.Digest, strings.Join(signers, ", "))
 	fmt.Fprintf(e.streams.Out, "Successfully signed %s:%s\n", im.gun, im.tag)
@@ -227,6 +227,17 @@ func notaryError(gun string, err error) error {
 		return fmt.Errorf("Error: could not find signing keys for remote repository %s, or could not decrypt signing key: %w", gun, err)
 	case errors.As(err, &ve):
 		return fmt.Errorf("Warning: potential malicious behavior - trust data mismatch for remote repository %s: %w", gun, err)
+	}
+	return err
+}
+
+// dockerSigningError is docker's wording for a trust dir without a key of any signer
+// (trust.GetSignableRoles); which keys would do is logged for -D.
+func dockerSigningError(e *env, err error) error {
+	var nk *client.NoSigningKeysError
+	if errors.As(err, &nk) {
+		e.log.Debug("no signing key", "error", err.Error())
+		return errors.New("no valid signing keys for delegation roles")
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -25,4 +26,17 @@ func (r *Repository) AddSigner(ctx context.Context, role string, keys []tuf.Publ
 		}
 		return st.delegate(ReleasesRole, keys, []string{""})
 	})
+}
+
+// NoSigningKeysError: the trust dir holds no key of any delegation that may sign Name
+// (docker's "no valid signing keys for delegation roles").
+type NoSigningKeysError struct {
+	GUN, Name string
+	// Needed are the delegations that could sign it, each with its canonical key IDs.
+	Needed []string
+}
+
+func (e *NoSigningKeysError) Error() string {
+	return fmt.Sprintf("no valid signing keys for delegation roles of %s: %s needs the private key of one of %s; import it with `trustctl key import KEYFILE --role NAME`",
+		e.GUN, e.Name, strings.Join(e.Needed, ", "))
 }
