@@ -80,7 +80,7 @@ func (g *globalFlags) dockerArgs(root *cobra.Command) []string {
 }
 
 // setup applies the global flags once the command line is parsed.
-func (e *env) setup(cmd *cobra.Command) error {
+func (e *env) setup() error {
 	e.configDir = e.global.config
 	if e.configDir == "" {
 		e.configDir = e.getenv("DOCKER_CONFIG")
@@ -104,7 +104,6 @@ func (e *env) setup(cmd *cobra.Command) error {
 	}
 	e.log = slog.New(slog.NewTextHandler(e.streams.Err, &slog.HandlerOptions{Level: level}))
 	e.pass = newPassphrases(e.getenv, e.in, e.streams.Out, e.terminal())
-	_ = cmd
 	return nil
 }
 

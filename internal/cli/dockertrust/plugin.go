@@ -100,7 +100,7 @@ func (e *env) rootCommand(name string) *cobra.Command {
 		SilenceErrors:     true,
 		TraverseChildren:  true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return e.setup(cmd) },
+		PersistentPreRunE: func(*cobra.Command, []string) error { return e.setup() },
 	}
 	e.global.register(root)
 	root.SetFlagErrorFunc(flagError)
