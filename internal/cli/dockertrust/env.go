@@ -37,10 +37,9 @@ type env struct {
 // the log level; the daemon's options (-c, -H, --tls…) are handed to the docker push
 // that sign runs, and mean nothing else here.
 type globalFlags struct {
-	config, context, logLevel  string
-	hosts                      listValue
-	debug, tls, tlsVerify      bool
-	tlsCACert, tlsCert, tlsKey string
+	config, logLevel string
+	hosts            listValue
+	debug            bool
 }
 
 func (g *globalFlags) register(root *cobra.Command) {
@@ -48,15 +47,15 @@ func (g *globalFlags) register(root *cobra.Command) {
 	// name (TraverseChildren), as in docker's plugin framework.
 	f := root.Flags()
 	f.StringVar(&g.config, "config", "", "Location of client config files")
-	f.StringVarP(&g.context, "context", "c", "", "Name of the context to use to connect to the daemon")
+	f.StringP("context", "c", "", "Name of the context to use to connect to the daemon")
 	f.BoolVarP(&g.debug, "debug", "D", false, "Enable debug mode")
 	f.VarP(&g.hosts, "host", "H", "Daemon socket to connect to")
 	f.StringVarP(&g.logLevel, "log-level", "l", "info", `Set the logging level ("debug", "info", "warn", "error", "fatal")`)
-	f.BoolVar(&g.tls, "tls", false, "Use TLS; implied by --tlsverify")
-	f.StringVar(&g.tlsCACert, "tlscacert", "", "Trust certs signed only by this CA")
-	f.StringVar(&g.tlsCert, "tlscert", "", "Path to TLS certificate file")
-	f.StringVar(&g.tlsKey, "tlskey", "", "Path to TLS key file")
-	f.BoolVar(&g.tlsVerify, "tlsverify", false, "Use TLS and verify the remote")
+	f.Bool("tls", false, "Use TLS; implied by --tlsverify")
+	f.String("tlscacert", "", "Trust certs signed only by this CA")
+	f.String("tlscert", "", "Path to TLS certificate file")
+	f.String("tlskey", "", "Path to TLS key file")
+	f.Bool("tlsverify", false, "Use TLS and verify the remote")
 	root.PersistentFlags().BoolP("help", "h", false, "Print usage")
 	root.PersistentFlags().Lookup("help").Hidden = true
 }
@@ -100,7 +99,7 @@ func (e *env) setup() error {
 		level = slog.LevelError
 	case e.global.logLevel == "info" || e.global.logLevel == "warn":
 	default:
-		return statusError{code: 125, msg: fmt.Sprintf("unable to parse logging level: %s", e.global.logLevel)}
+		return fmt.Errorf("Unable to parse logging level: %s", e.global.logLevel) // docker's words
 	}
 	e.log = slog.New(slog.NewTextHandler(e.streams.Err, &slog.HandlerOptions{Level: level}))
 	e.pass = newPassphrases(e.getenv, e.in, e.streams.Out, e.terminal())
