@@ -35,23 +35,22 @@ func (e *env) inspectCommand() *cobra.Command {
 func (e *env) inspect(ctx context.Context, args []string, pretty bool) error {
 	var found []*repo.Inspection
 	var errs []error
+	fetched := map[string]fetchResult{} // each repository is fetched once
 	for _, arg := range args {
-		in, err := e.inspection(ctx, arg)
+		in, err := e.inspection(ctx, arg, fetched)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !pretty {
-			found = append(found, in)
-			continue
-		}
-		if len(found) > 0 {
-			fmt.Fprint(e.streams.Out, "\n\n") // docker's separator between images
+		if pretty {
+			if len(found) > 0 {
+				fmt.Fprint(e.streams.Out, "\n\n") // docker's separator between images
+			}
+			if err := report.InspectPretty(e.streams.Out, arg, in); err != nil {
+				return err
+			}
 		}
 		found = append(found, in)
-		if err := report.InspectPretty(e.streams.Out, arg, in); err != nil {
-			return err
-		}
 	}
 	if !pretty {
 		if len(found) == 0 {
@@ -72,24 +71,33 @@ func (e *env) inspect(ctx context.Context, args []string, pretty bool) error {
 	return nil
 }
 
+type fetchResult struct {
+	repo *repo.Repo
+	err  error
+}
+
 // inspection is docker's view of one IMAGE[:TAG] argument, named as given. A digest
 // in the argument is ignored, as docker does: every tag is shown.
-func (e *env) inspection(ctx context.Context, arg string) (*repo.Inspection, error) {
+func (e *env) inspection(ctx context.Context, arg string, fetched map[string]fetchResult) (*repo.Inspection, error) {
 	im, err := parseImage(arg)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := e.repository(im)
-	if err != nil {
-		return nil, err
+	f, ok := fetched[im.gun]
+	if !ok {
+		rc, err := e.repository(im)
+		if err != nil {
+			return nil, err
+		}
+		f.repo, f.err = fetch(ctx, rc, e.trustDir(), im)
+		fetched[im.gun] = f
 	}
-	r, err := fetch(ctx, rc, e.trustDir(), im)
-	if err != nil {
+	if f.err != nil {
 		// docker says only this, whatever failed; the cause is logged for -D.
-		e.log.Debug("inspect", "image", arg, "error", err.Error())
+		e.log.Debug("inspect", "image", arg, "error", f.err.Error())
 		return nil, fmt.Errorf("no signatures or cannot access %s", arg)
 	}
-	in := r.Inspect(im.tag)
+	in := f.repo.Inspect(im.tag)
 	in.Name = arg
 	sortNatural(in.SignedTags)
 	return in, nil
