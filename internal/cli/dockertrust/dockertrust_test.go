@@ -3,6 +3,7 @@ package dockertrust
 import (
 	"bytes"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -177,4 +178,29 @@ func TestExitCode(t *testing.T) {
 			t.Errorf("%v: %d %q, want %d %q", tc.err, code, w.String(), tc.code, tc.out)
 		}
 	}
+}
+
+// FuzzReadPublicKey: a signer's public key file, which the repository owner receives
+// from someone else, never panics the parser, and what it accepts is a usable key.
+func FuzzReadPublicKey(f *testing.F) {
+	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("not pem"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := dir + "/key.pub"
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		k, err := readPublicKey(path)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) && !strings.HasPrefix(err.Error(), "unable to read") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if _, err := k.CryptoPublicKey(); err != nil {
+			t.Errorf("accepted an unusable key: %v", err)
+		}
+	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/repo"
+	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
@@ -227,6 +228,8 @@ func notaryError(gun string, err error) error {
 		return fmt.Errorf("Error: could not find signing keys for remote repository %s, or could not decrypt signing key: %w", gun, err)
 	case errors.As(err, &ve):
 		return fmt.Errorf("Warning: potential malicious behavior - trust data mismatch for remote repository %s: %w", gun, err)
+	case errors.Is(err, server.ErrServerUnavailable):
+		return fmt.Errorf("Error: error contacting notary server: %w", err)
 	}
 	return err
 }
