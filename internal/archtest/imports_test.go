@@ -22,6 +22,9 @@ var forbidden = map[string][]string{
 	"internal/gate":   {"internal/cli"},
 	// The one HTTP client knows nothing of trust data: notary's dialect is built on it.
 	"internal/registry": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
+	"internal/pin":      {"internal/cli", "internal/gate", "internal/trust"},
+	// cosign formats are pure functions of bytes and keys: no trust, registry or CLI.
+	"internal/cosign": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the
@@ -34,6 +37,10 @@ var outside = []string{
 	// plugin framework and docker's command packages pull in hundreds of packages.
 	"github.com/docker/cli/cli-plugins/plugin",
 	"github.com/docker/cli/cli/command",
+	// cosign's formats are implemented on the standard library (docs/design.md); these
+	// modules would link more than a hundred others.
+	"github.com/sigstore/cosign",
+	"github.com/sigstore/sigstore-go",
 }
 
 type pkg struct {

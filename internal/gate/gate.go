@@ -49,9 +49,8 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	decisions := make([]policy.Decision, len(uses))
 	byRepo := make(map[string][]int) // use indexes per repository
 	for i, use := range uses {
-		if use.BuildOnly {
-			decisions[i] = policy.Decision{Source: source(use), Result: policy.Warn,
-				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly}
+		if d, ok := pullsNothing(use); ok {
+			decisions[i] = d
 			continue
 		}
 		byRepo[use.Named.Name()] = append(byRepo[use.Named.Name()], i)
@@ -75,7 +74,32 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 }
 
 func source(use stack.ImageUse) policy.Source {
-	return policy.Source{Service: use.Service, File: use.File, Line: use.Line}
+	return policy.Source{Service: use.Service, Use: use.Use, File: use.File, Line: use.Line}
+}
+
+// pullsNothing decides about a service that pulls no image from a registry: there is
+// nothing to verify, and the report must say why rather than pass it silently.
+func pullsNothing(use stack.ImageUse) (policy.Decision, bool) {
+	d := policy.Decision{Source: source(use)}
+	if use.Image != "" {
+		if img, err := policy.ParseImage(use.Image); err == nil {
+			d.Image = img
+		}
+	}
+	switch {
+	case use.NotDeployed:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeNotDeployed, "profiles"
+		d.Reason = "not deployed (profiles " + strings.Join(use.Profiles, ", ") + " not active): not checked"
+	case use.Provider != "":
+		d.Result, d.Code, d.Rule = policy.Pass, policy.CodeProvider, "provider"
+		d.Reason = "provider service (type " + use.Provider + "): runs no image"
+	case use.BuildOnly:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeBuildOnly, "build-only"
+		d.Reason = "image built locally (build only): nothing signed to verify"
+	default:
+		return d, false
+	}
+	return d, true
 }
 
 // Explanation is how the policy decided about one image, with the trust facts it saw.
@@ -109,10 +133,7 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 	if err := ctx.Err(); err != nil {
 		return verified{problem: &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: err.Error()}}
 	}
-	ropts := repo.Options{Now: now}
-	if pin, ok := opts.Policy.PinFor(gun); ok {
-		ropts.Pin = &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
-	}
+	ropts := repo.Options{Now: now, Pin: TrustPin(opts.Policy, gun)}
 	r, err := repo.Open(opts.TrustDir, gun, ropts)
 	if errors.Is(err, tuf.ErrExpired) && opts.Policy.Expired() == policy.ActionWarn {
 		// trust.expired: warn evaluates expired data as if it were current; the
@@ -136,6 +157,16 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 	return verified{repo: r}
 }
 
+// TrustPin is the root pin the policy sets for a repository, nil when none covers it.
+// verify and fetch --policy both take it from here, so they pin alike.
+func TrustPin(p *policy.Policy, gun string) *tuf.Pin {
+	pin, ok := p.PinFor(gun)
+	if !ok {
+		return nil
+	}
+	return &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
+}
+
 func problemKind(err error) policy.TrustErrorKind {
 	switch {
 	case errors.Is(err, tuf.ErrNoTrustData):
@@ -155,12 +186,28 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	}
 	img := f.Image
 	if img.Tag != "" {
-		if t, err := r.Lookup(img.Tag); err == nil {
+		t, err := r.Lookup(img.Tag)
+		var shadowed *repo.ShadowedError
+		switch {
+		case err == nil:
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
-		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
-			f.Trust = refused
+			if shadow := shadowingRole(r, img.Tag, t.Role); shadow != nil && f.Trust == nil {
+				f.Trust = shadow
+			}
+		case errors.As(err, &shadowed):
+			f.Shadowed = &policy.Target{Tag: img.Tag, Digest: shadowed.Digest, Role: shadowed.Role}
+		case f.Trust != nil:
+			// expired data evaluated under trust.expired: warn keeps that reason
+		case r.Unusable() != nil:
+			f.Trust = &policy.TrustProblem{Kind: problemKind(r.Unusable()), Reason: err.Error()}
+		default:
+			f.Trust = refusedRole(r, img.Tag)
 		}
 		f.Roles = roleSignatures(r, img.Tag, "")
+		return f
+	}
+	if bad := r.Unusable(); bad != nil && f.Trust == nil {
+		f.Trust = &policy.TrustProblem{Kind: problemKind(bad), Reason: bad.Error()}
 		return f
 	}
 	for _, t := range r.FindDigest(img.Digest) {
@@ -170,7 +217,28 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if len(f.ReleasedTags) == 0 && f.Trust == nil {
 		f.Trust = refusedRole(r, "")
 	}
+	if f.Trust == nil {
+		f.Trust = shadowingRole(r, "", "")
+	}
 	return f
+}
+
+// shadowingRole is the trust problem of a refused role that could hold tag ("" = any)
+// ahead of where it was found: a role whose file is missing, hidden by the snapshot or
+// rolled back may hold a newer record, and targets/releases comes before targets in
+// docker's lookup. The found entry is then not the answer (issue: no hidden
+// delegations); notary walks past such roles.
+func shadowingRole(r *repo.Repo, tag, foundIn string) *policy.TrustProblem {
+	for _, role := range r.Roles() {
+		if role.Err == nil || tag != "" && !slices.ContainsFunc(role.Paths, func(p string) bool { return strings.HasPrefix(tag, p) }) {
+			continue
+		}
+		unknown := errors.Is(role.Err, tuf.ErrNoTrustData) || errors.Is(role.Err, tuf.ErrRollback)
+		if unknown || role.Name == repo.ReleasesRole && foundIn == tuf.RoleTargets {
+			return &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: role.Err.Error()}
+		}
+	}
+	return nil
 }
 
 // refusedRole is the trust problem behind a tag that is not found, when a delegation
@@ -195,8 +263,12 @@ func roleSignatures(r *repo.Repo, tag, digest string) []policy.RoleSignature {
 		}
 		out = append(out, policy.RoleSignature{Role: h.Role, Tag: tag, Digest: h.Digest, Verified: true, KeyIDs: h.SignedBy})
 	}
-	for _, bad := range r.Invalid() {
-		out = append(out, policy.RoleSignature{Role: bad.Role, Tag: tag, Problem: fmt.Sprint(bad)})
+	// Refused roles count for no one; their delegated keys tell which team a refusal
+	// concerns.
+	for _, role := range r.Roles() {
+		if role.Err != nil {
+			out = append(out, policy.RoleSignature{Role: role.Name, Tag: tag, Problem: role.Err.Error(), KeyIDs: role.KeyIDs})
+		}
 	}
 	return out
 }

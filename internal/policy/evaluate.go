@@ -78,12 +78,15 @@ const (
 	CodeNoneRequired   Code = "none-required"   // require: none
 	CodeException      Code = "exception"       // an unexpired exception
 	CodeUnsigned       Code = "unsigned"        // no released signature for the tag or digest
+	CodeShadowed       Code = "shadowed"        // a delegated role holds the tag first: docker refuses it
 	CodeDigestMismatch Code = "digest-mismatch" // the tag is signed with another digest than the pinned one
 	CodeTeamsMissing   Code = "teams-missing"   // a required team did not sign the released digest
 	CodeDenied         Code = "denied"          // require: deny
 	CodeUnpinned       Code = "unpinned"        // no pin covers the repository and on_unpinned is deny
 	CodeTrustData      Code = "trust-data"      // the trust data is missing, expired or invalid
 	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
+	CodeProvider       Code = "provider"        // a provider: service runs no image
+	CodeNotDeployed    Code = "not-deployed"    // left out by inactive profiles: not checked
 )
 
 // Candidate is a policy entry that matched an image.
@@ -246,7 +249,12 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 	}
 	d.Digest = digest
 	if r.require == RequireTeams {
-		signed, fail := p.teamsSigned(r.teams, f, digest, what)
+		signed, fail, refused := p.teamsSigned(r.teams, f, digest, what)
+		if refused != "" {
+			// The team may well have signed: a trust data error, not a missing signature.
+			d.Result, d.Reason, d.Code = TrustError, refused, CodeTrustData
+			return
+		}
 		if fail != "" {
 			d.Result, d.Reason, d.Code = Fail, fail, CodeTeamsMissing
 			return
@@ -270,6 +278,10 @@ func released(f Facts) (digest, what string, code Code, fail string) {
 	switch {
 	case img.Tag != "":
 		rel := f.Release
+		if s := f.Shadowed; rel == nil && s != nil {
+			return "", "", CodeShadowed, fmt.Sprintf("tag %s is held first by %s (%s), which docker does not pull from: docker refuses it",
+				img.Tag, s.Role, short(s.Digest))
+		}
 		if rel == nil {
 			return "", "", CodeUnsigned, fmt.Sprintf("tag %s is not signed in targets/releases or targets", img.Tag)
 		}
@@ -317,8 +329,9 @@ func signers(f Facts, digest string) []string {
 }
 
 // teamsSigned checks that every team signed digest: one of its roles holds it, or a
-// member's key signed a role that holds it; only verified roles count.
-func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail string) {
+// member's key signed a role that holds it; only verified roles count. refused names the
+// first team that has not signed while a role of it was refused, and why.
+func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail, refused string) {
 	var problems []string
 	for _, name := range teams {
 		t := p.teams[name]
@@ -337,16 +350,28 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (sign
 		switch {
 		case ok:
 			signed = append(signed, name)
+			continue
 		case len(others) > 0:
 			problems = append(problems, fmt.Sprintf("team %s signed %s instead", name, strings.Join(others, ", ")))
 		default:
 			problems = append(problems, fmt.Sprintf("team %s has not signed it", name))
 		}
+		if refused == "" {
+			if i := slices.IndexFunc(f.Roles, t.refused); i >= 0 {
+				refused = fmt.Sprintf("team %s: role %s was refused: %s", name, f.Roles[i].Role, f.Roles[i].Problem)
+			}
+		}
 	}
 	if len(problems) > 0 {
-		return nil, what + ": " + strings.Join(problems, "; ")
+		return nil, what + ": " + strings.Join(problems, "; "), refused
 	}
-	return signed, ""
+	return signed, "", ""
+}
+
+// refused tells whether rs is a role of the team whose metadata was refused.
+func (t *team) refused(rs RoleSignature) bool {
+	return !rs.Verified && rs.Problem != "" && (slices.Contains(t.roles, rs.Role) ||
+		slices.ContainsFunc(rs.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] }))
 }
 
 func (t *team) signs(rs RoleSignature) bool {
