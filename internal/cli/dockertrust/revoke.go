@@ -3,6 +3,7 @@ package dockertrust
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,9 @@ func (e *env) revoke(cmd *cobra.Command, arg string, yes bool) error {
 	}
 	var tags []string
 	if im.tag != "" {
-		if _, err := r.Lookup(im.tag); err != nil {
+		// docker's GetTargetByName(tag, targets/releases, targets): any role of those
+		// subtrees will do
+		if !slices.ContainsFunc(r.List(repo.ReleasesRole, tuf.RoleTargets), func(t repo.Target) bool { return t.Name == im.tag }) {
 			return fail(fmt.Errorf("No valid trust data for %s", im.tag))
 		}
 		tags = []string{im.tag}
