@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/trustctl/trustctl/internal/cli"
+	"github.com/trustctl/trustctl/internal/cli/dockertrust"
 )
 
 func main() {
@@ -30,6 +31,11 @@ func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stopOnSignal(cancel)
+	// Installed as docker-trust (a link in a cli-plugins folder), trustctl is docker's
+	// `docker trust` plugin.
+	if name, ok := dockertrust.PluginName(os.Args[0]); ok {
+		return dockertrust.Main(ctx, name, os.Args[1:], dockertrust.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
+	}
 	return cli.Execute(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Getenv)
 }
 

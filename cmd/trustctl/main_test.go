@@ -20,6 +20,9 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"trustctl": func() { os.Exit(run()) },
+		// the docker CLI plugin, by the names docker ≥ 29 and the tests' docker 28 run
+		"docker-trust":     func() { os.Exit(run()) },
+		"docker-trusttest": func() { os.Exit(run()) },
 	})
 }
 
@@ -35,6 +38,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("FIXTURES", testenv.Fixtures())
 			env.Setenv("EXAMPLES", filepath.Join(testenv.RepoRoot(), "examples"))
+			env.Setenv("DOCS", filepath.Join(testenv.RepoRoot(), "docs"))
 			env.Setenv("PASSPHRASE", testenv.FixturePassphrase)
 			env.Setenv("REFBIN", testenv.RefBinDir())
 			modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
@@ -49,7 +53,8 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits,
-			"start-servers": startServers, "push-image": pushImage},
+			"start-servers": startServers, "push-image": pushImage,
+			"golden-trust": goldenTrust, "doc-examples": docExamples},
 		Condition: func(cond string) (bool, error) {
 			if cond == "refbin" {
 				return haveRefBin(), nil

@@ -28,11 +28,15 @@ var forbidden = map[string][]string{
 }
 
 // outside lists modules the binary must never link: the archived notary client (the
-// dialect is implemented here) and the docker engine module.
+// dialect is implemented here), the docker engine module and docker's plugin framework.
 var outside = []string{
 	"github.com/theupdateframework/notary",
 	"github.com/docker/docker",
 	"github.com/theupdateframework/go-tuf",
+	// The plugin speaks docker's protocol with the types-only metadata package: the
+	// plugin framework and docker's command packages pull in hundreds of packages.
+	"github.com/docker/cli/cli-plugins/plugin",
+	"github.com/docker/cli/cli/command",
 	// cosign's formats are implemented on the standard library (docs/design.md); these
 	// modules would link more than a hundred others.
 	"github.com/sigstore/cosign",

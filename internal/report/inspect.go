@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/trustctl/trustctl/internal/trust/repo"
 )
@@ -29,7 +30,7 @@ func InspectPretty(w io.Writer, name string, in *repo.Inspection) error {
 			}
 			rows = append(rows, []string{t.SignedTag, t.Digest, strings.Join(signers, ", ")})
 		}
-		if err := Table(w, []string{"SIGNED TAG", "DIGEST", "SIGNERS"}, rows); err != nil {
+		if err := dockerTable(w, []string{"SIGNED TAG", "DIGEST", "SIGNERS"}, rows); err != nil {
 			return err
 		}
 	}
@@ -46,7 +47,7 @@ func InspectPretty(w io.Writer, name string, in *repo.Inspection) error {
 			slices.Sort(ids)
 			rows = append(rows, []string{s.Name, strings.Join(ids, ", ")})
 		}
-		if err := Table(w, []string{"SIGNER", "KEYS"}, rows); err != nil {
+		if err := dockerTable(w, []string{"SIGNER", "KEYS"}, rows); err != nil {
 			return err
 		}
 	}
@@ -59,4 +60,16 @@ func InspectPretty(w io.Writer, name string, in *repo.Inspection) error {
 		fmt.Fprintf(w, "  %s Key:\t%s\n", admin.Name, strings.Join(ids, ", "))
 	}
 	return nil
+}
+
+// dockerTable lays out rows as docker's formatter does (text/tabwriter, cells at least
+// 10 wide, 3 spaces apart, the last column unpadded), so short columns such as SIGNER
+// get docker's width too.
+func dockerTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
 }

@@ -375,8 +375,7 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 	case revoke && len(needed) == 0:
 		return nil, fmt.Errorf("%s is not signed in a delegation of %s you hold a key for", name, st.r.gun)
 	}
-	return nil, fmt.Errorf("no valid signing keys for delegation roles of %s: %s needs the private key of one of %s; import it with `trustctl key import KEYFILE --role NAME`",
-		st.r.gun, name, strings.Join(needed, ", "))
+	return nil, &NoSigningKeysError{GUN: st.r.gun, Name: name, Needed: needed}
 }
 
 func canonicalIDs(ids []string, pubs map[string]tuf.PublicKey) []string {
