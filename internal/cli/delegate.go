@@ -73,7 +73,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			}
 			releases := !noReleases && role != client.ReleasesRole
 			if err := r.AddDelegation(cmd.Context(), role, keys, paths, releases); err != nil {
-				return onlineError(fmt.Errorf("delegate %s of %s: %w", role, gun, err))
+				return fmt.Errorf("delegate %s of %s: %w", role, gun, err)
 			}
 			ids := make([]string, len(keys))
 			for i, k := range keys {
@@ -206,7 +206,7 @@ func (a *app) delegateListCommand() *cobra.Command {
 					return err
 				}
 				if meta, err = r.Fetch(cmd.Context()); err != nil {
-					return onlineError(fmt.Errorf("list delegations of %s: %w", gun, err))
+					return fmt.Errorf("list delegations of %s: %w", gun, err)
 				}
 			}
 			return a.printDelegations(client.Delegations(meta))
@@ -259,7 +259,7 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			}
 			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, keyIDs, !keepReleases)
 			if err != nil {
-				return onlineError(fmt.Errorf("remove %s of %s: %w", role, gun, err))
+				return fmt.Errorf("remove %s of %s: %w", role, gun, err)
 			}
 			if len(keyIDs) > 0 {
 				fmt.Fprintf(a.streams.Out, "Removed keys %s from %s of %s\n", strings.Join(keyIDs, ", "), role, gun)

@@ -58,7 +58,7 @@ func (a *app) fetchCommand() *cobra.Command {
 			for i, gun := range guns {
 				meta := metas[i]
 				if errs[i] != nil {
-					errs[i] = onlineError(fmt.Errorf("fetch %s: %w", gun, errs[i]))
+					errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
 					continue
 				}
 				for _, bad := range meta.Invalid {

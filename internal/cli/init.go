@@ -28,7 +28,7 @@ func (a *app) initCommand() *cobra.Command {
 			}
 			k, err := r.Init(cmd.Context(), client.InitOptions{LocalSnapshot: localSnapshot})
 			if err != nil {
-				return onlineError(fmt.Errorf("init %s: %w", gun, err))
+				return fmt.Errorf("init %s: %w", gun, err)
 			}
 			a.printInit(gun, k)
 			return nil

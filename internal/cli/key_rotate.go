@@ -30,7 +30,7 @@ func (a *app) keyRotateCommand() *cobra.Command {
 			}
 			pub, err := r.RotateKey(cmd.Context(), role, serverManaged)
 			if err != nil {
-				return onlineError(fmt.Errorf("rotate the %s key of %s: %w", role, gun, err))
+				return fmt.Errorf("rotate the %s key of %s: %w", role, gun, err)
 			}
 			id, _ := pub.CanonicalID()
 			where := ""

@@ -28,7 +28,7 @@ func (a *app) revokeCommand() *cobra.Command {
 				}
 				from, err := r.Revoke(cmd.Context(), tags[gun], roles)
 				if err != nil {
-					return onlineError(fmt.Errorf("revoke %s: %w", gun, err))
+					return fmt.Errorf("revoke %s: %w", gun, err)
 				}
 				for _, tag := range tags[gun] {
 					fmt.Fprintf(a.streams.Out, "Revoked %s:%s from %s\n", gun, tag, roleList(from[tag]))

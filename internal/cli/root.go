@@ -15,6 +15,8 @@ import (
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
 // Streams are the process's standard streams, injected so that tests can drive commands.
@@ -48,7 +50,7 @@ func Execute(ctx context.Context, args []string, streams Streams, getenv func(st
 	root.SetErr(streams.Err)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return ExitOK
+		return exitcode.OK
 	}
 	fmt.Fprintf(streams.Err, "trustctl: %s\n", oneLine(err.Error()))
 	return exitCode(err)
@@ -88,6 +90,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.delegateCommand(),
 		a.fetchCommand(),
 	)
+	applyConventions(root)
 	return root
 }
 

@@ -110,7 +110,7 @@ func (a *app) signCommand() *cobra.Command {
 					// Like docker's first sign: create the repository, then sign into it.
 					k, ierr := r.Init(cmd.Context(), client.InitOptions{})
 					if ierr != nil {
-						return onlineError(fmt.Errorf("init %s: %w", gun, ierr))
+						return fmt.Errorf("init %s: %w", gun, ierr)
 					}
 					a.printInit(gun, k)
 					into, err = r.Sign(cmd.Context(), targets, roles)
@@ -119,7 +119,7 @@ func (a *app) signCommand() *cobra.Command {
 					err = fmt.Errorf("%w, or sign with --init", err)
 				}
 				if err != nil {
-					return onlineError(fmt.Errorf("sign %s: %w", gun, err))
+					return fmt.Errorf("sign %s: %w", gun, err)
 				}
 				for _, t := range targets {
 					fmt.Fprintf(a.streams.Out, "Signed %s:%s %s (%d bytes) into %s\n", gun, t.Name, t.Digest, t.Size, roleList(into[t.Name]))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/report"
@@ -69,8 +71,9 @@ func (a *app) verifyCommand() *cobra.Command {
 					return err
 				}
 			}
-			if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
-				return verdictError{code: code, summary: report.SummaryLine(decisions)}
+			// The reports are written: the error is only the summary, of the worst result's kind.
+			if kind := policy.Worst(decisions).Kind(); kind != nil {
+				return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
 			}
 			return nil
 		},
@@ -167,12 +170,3 @@ func writeFileWith(path string, render func(io.Writer) error) error {
 	}
 	return nil
 }
-
-// verdictError ends verify with the exit code of the worst decision; the reports are
-// already written, so the message is only the summary.
-type verdictError struct {
-	code    int
-	summary string
-}
-
-func (e verdictError) Error() string { return e.summary }
