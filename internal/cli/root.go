@@ -73,7 +73,8 @@ func (a *app) rootCommand() *cobra.Command {
 	flags.String("tlscacert", "", "CA certificate file for the Notary server")
 	flags.String("config", "", "config file (default $XDG_CONFIG_HOME/trustctl/config.yaml when present)")
 	flags.StringP("output", "o", outputTable, "output format: table|json")
-	flags.String("log-level", "warn", "log level: debug|info|warn|error")
+	flags.String("log-level", "warn", "log level: debug|info|warn|error (debug adds the detail of each step)")
+	flags.String("log-format", "text", "log format on stderr: text (one line per message) or json (structured, for machines)")
 
 	root.AddCommand(
 		a.versionCommand(),
@@ -114,11 +115,11 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 			return fmt.Errorf("read config %s: %w", file, err)
 		}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := newLogger(a.streams.Err, v.GetString("log-level"), v.GetString("log-format"))
+	if err != nil {
+		return err
 	}
-	a.log = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: level}))
+	a.log = log
 	if cmd.Flags().Lookup("output") != cmd.Root().PersistentFlags().Lookup("output") {
 		return nil // the command's own --output (a file) shadows the format flag
 	}
