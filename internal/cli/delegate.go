@@ -35,7 +35,8 @@ func (a *app) delegateAddCommand() *cobra.Command {
 		Short: "Delegate signing to keys, like docker trust signer add",
 		Long: "Delegate the role targets/NAME to the keys of certificates or public keys (--cert) and of client " +
 			"bundles (--bundle), and publish. A team role's keys also join targets/releases, as docker does " +
-			"(--no-releases skips that). Paths default to all.",
+			"(--no-releases skips that). A new role may sign all paths unless --paths restricts it; adding keys to an " +
+			"existing role keeps its paths unless --paths or --all-paths adds to them, as notary delegation add does.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, role, err := delegationArgs(args)
@@ -44,6 +45,9 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			}
 			if allPaths && len(paths) > 0 {
 				return errors.New("--paths and --all-paths exclude each other")
+			}
+			if allPaths {
+				paths = []string{""}
 			}
 			var keys []tuf.PublicKey
 			for _, f := range certs {
@@ -89,8 +93,8 @@ func (a *app) delegateAddCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&certs, "cert", nil, "PEM certificate or public key of a delegate (repeatable)")
 	f.StringSliceVar(&bundles, "bundle", nil, "MKE/UCP client bundle (zip or folder) of a delegate (repeatable)")
-	f.StringSliceVar(&paths, "paths", nil, "path prefixes the role may sign (default all)")
-	f.BoolVar(&allPaths, "all-paths", false, "the role may sign every tag (the default)")
+	f.StringSliceVar(&paths, "paths", nil, "path prefixes the role may sign, added to an existing role's (a new role defaults to all)")
+	f.BoolVar(&allPaths, "all-paths", false, "the role may sign every tag (the default for a new role; widens an existing one)")
 	f.BoolVar(&noReleases, "no-releases", false, "do not add the keys to targets/releases")
 	return cmd
 }

@@ -371,9 +371,11 @@ func canonicalID(pubs map[string]tuf.PublicKey, id string) string {
 	return id
 }
 
-// AddDelegation delegates role (targets/<name>…) to keys with paths (nil: all paths),
-// creating it with threshold 1 or adding keys and paths to it. With releases, the keys
-// are added to targets/releases as well, as `docker trust signer add` does.
+// AddDelegation delegates role (targets/<name>…) to keys with paths, creating it with
+// threshold 1 or adding keys and paths to it. Nil paths keep an existing role's paths,
+// as `notary delegation add` does without --paths, so adding a key never widens a
+// restricted role; a new role gets all paths, as `docker trust signer add` gives. With
+// releases, the keys are added to targets/releases as well, as docker does.
 func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.PublicKey, paths []string, releases bool) error {
 	if !tuf.IsDelegation(role) {
 		return fmt.Errorf("invalid delegation name %q: targets/<name> of lower-case letters, digits, -, _", role)
@@ -381,13 +383,10 @@ func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.
 	if len(keys) == 0 {
 		return fmt.Errorf("delegation %s: no keys given", role)
 	}
-	if paths == nil {
-		paths = []string{""}
-	}
 	return r.change(ctx, true, func(st *state) error {
 		// releases first: a new releases role is then listed before the team role.
 		if releases && role != ReleasesRole && path.Dir(role) == tuf.RoleTargets {
-			if err := st.delegate(ReleasesRole, keys, []string{""}); err != nil {
+			if err := st.delegate(ReleasesRole, keys, nil); err != nil {
 				return err
 			}
 		}
@@ -401,6 +400,10 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 		if _, ok := st.delegation(parentName); !ok {
 			return fmt.Errorf("cannot delegate %s: its parent %s does not exist", role, parentName)
 		}
+	}
+	_, exists := st.delegation(role)
+	if paths == nil && !exists {
+		paths = []string{""}
 	}
 	for _, p := range paths {
 		if !allows(st.paths(parentName), p) {
