@@ -342,6 +342,20 @@ func (s *Store) load(info Info) (crypto.Signer, error) {
 	return key, nil
 }
 
+// decrypts tells whether pass opens the key file of info.
+func (s *Store) decrypts(info Info, pass string) bool {
+	data, err := store.ReadFileLimit(info.Path, maxKeyFile)
+	if err != nil {
+		return false
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || !isEncrypted(block) {
+		return false
+	}
+	_, err = parseBlock(block, pass)
+	return err == nil
+}
+
 // PrivateKey decrypts the key id.
 func (s *Store) PrivateKey(id string) (crypto.Signer, Info, error) {
 	info, err := s.find(id)
@@ -390,8 +404,12 @@ func setHeader(h map[string]string, k, v string) {
 	}
 }
 
-// ChangePassphrase re-encrypts key id with a new passphrase. A key in a legacy layout
-// moves to the flat one, so that no copy under the old passphrase is left.
+// ErrSamePassphrase: the new passphrase of a key is its current one.
+var ErrSamePassphrase = errors.New("the new passphrase is the current one")
+
+// ChangePassphrase re-encrypts key id with the source's new passphrase, refusing the
+// current one so that it never reports a change that did not happen. A key in a legacy
+// layout moves to the flat one, so that no copy under the old passphrase is left.
 func (s *Store) ChangePassphrase(id string) error {
 	info, err := s.find(id)
 	if err != nil {
@@ -401,9 +419,19 @@ func (s *Store) ChangePassphrase(id string) error {
 	if err != nil {
 		return err
 	}
-	data, err := s.encode(key, info)
+	if s.pass == nil {
+		return fmt.Errorf("%w for %s key %s", ErrNoPassphrase, info.Role, info.ID)
+	}
+	pass, err := s.pass.NewPassphrase(info.Role, info.ID)
 	if err != nil {
 		return err
+	}
+	if s.decrypts(info, pass) {
+		return fmt.Errorf("change the passphrase of key %s: %w", info.ID, ErrSamePassphrase)
+	}
+	data, err := encodeKeyFile(key, info.Role, info.GUN, pass)
+	if err != nil {
+		return fmt.Errorf("encode %s key %s: %w", info.Role, info.ID, err)
 	}
 	flat := s.flatPath(id)
 	if err := store.WriteFileAtomic(flat, data); err != nil {

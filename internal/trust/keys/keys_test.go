@@ -688,3 +688,45 @@ func TestUnencryptedStoredKeyReads(t *testing.T) {
 		t.Errorf("PrivateKey = %v, %v", info, err)
 	}
 }
+
+// TestChangePassphraseNeedsANewOne: without a terminal the new passphrase comes from
+// TRUSTCTL_NEW_PASSPHRASE, never from the variable of the current one; the current one
+// again is refused, so that passwd never reports a change that did not happen.
+func TestChangePassphraseNeedsANewOne(t *testing.T) {
+	const old = "old-passphrase"
+	tests := []struct {
+		name    string
+		newPass string
+		wantErr error
+	}{
+		{"no new passphrase", "", ErrNoPassphrase},
+		{"the current one", old, ErrSamePassphrase},
+		{"too short", "short", ErrNoPassphrase},
+		{"a new one", "new-passphrase", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"NOTARY_DELEGATION_PASSPHRASE": old, EnvNewPassphrase: tt.newPass}
+			s, root := newStore(t, envSource(env))
+			info, _, err := s.Generate("alice", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := treeState(t, root)
+			err = s.ChangePassphrase(info.ID)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("ChangePassphrase: %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				assertUnchanged(t, root, before)
+				return
+			}
+			if _, _, err := Open(store.Dir{Root: root}, allVars(tt.newPass)).PrivateKey(info.ID); err != nil {
+				t.Errorf("the new passphrase does not open the key: %v", err)
+			}
+			if _, _, err := Open(store.Dir{Root: root}, allVars(old)).PrivateKey(info.ID); !errors.Is(err, ErrWrongPassphrase) {
+				t.Errorf("the old passphrase still opens the key: %v", err)
+			}
+		})
+	}
+}
