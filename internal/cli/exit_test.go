@@ -112,7 +112,7 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"policy lint", "policy lint /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
 		{"policy explain", "policy explain /nonexistent/policy.yaml nginx", 2, "/nonexistent/policy.yaml"},
 		{"init", "init example.com/app", 3, "notary server unavailable"},
-		{"sign", "sign example.com/app:1 --digest sha256:" + strings.Repeat("ab", 32) + " --size 10", 3, "notary server unavailable"},
+		{"sign", "sign example.com/app:1@sha256:" + strings.Repeat("ab", 32) + " --size 10", 3, "notary server unavailable"},
 		{"revoke", "revoke example.com/app:1", 3, "notary server unavailable"},
 		{"delegate add", "delegate add example.com/app qa --cert /nonexistent/qa.crt", 2, "/nonexistent/qa.crt"},
 		{"delegate list", "delegate list example.com/app --offline", 3, "example.com/app"},
