@@ -13,7 +13,7 @@ func (a *app) keyPasswdCommand() *cobra.Command {
 		Long: "Decrypt the key with its current passphrase (from the usual variables or the terminal) and encrypt it " +
 			"with a new one: asked twice on a terminal, else taken from TRUSTCTL_NEW_PASSPHRASE. Without either, or " +
 			"when the new passphrase is the current one, nothing changes and the command fails.",
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.keyStore().ChangePassphrase(args[0]); err != nil {
 				return err
