@@ -13,8 +13,9 @@ func (a *app) initCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init REPOSITORY",
 		Short: "Create a repository's trust data on the notary server",
-		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key " +
-			"(reused across repositories, like docker) or a new one, a new targets key, the timestamp key and, " +
+		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key that " +
+			"signs the current roots of its repositories (reused across repositories, like docker; a key rotated " +
+			"out is never taken) or a new one, a new targets key, the timestamp key and, " +
 			"unless --local-snapshot, the snapshot key on the server.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"net/http"
 	"regexp"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -226,6 +227,32 @@ func TestAddDelegationKeepsPaths(t *testing.T) {
 		ds := client.Delegations(meta)
 		if len(ds) != 1 || !slices.Equal(ds[0].Paths, step.want) {
 			t.Fatalf("step %d: delegations %+v, want targets/qa with paths %q", i, ds, step.want)
+		}
+	}
+}
+
+// TestInitUsesCurrentRootKey: after a root rotation the old root key stays in the trust
+// dir; a new repository gets the key that signs the current root, not the rotated-out
+// one, whatever their IDs.
+func TestInitUsesCurrentRootKey(t *testing.T) {
+	e := newEnv(t)
+	owner := t.TempDir()
+	for i := range 4 { // the new key's ID sorts below the old one's at least once
+		first := e.repo(owner, fmt.Sprintf("127.0.0.1:5000/dev/rootkey-%d", i))
+		if _, err := first.Init(ctx(t), client.InitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := first.RotateKey(ctx(t), tuf.RoleRoot, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := rotated.CanonicalID()
+		k, err := e.repo(owner, fmt.Sprintf("127.0.0.1:5000/dev/rootkey-%d-next", i)).Init(ctx(t), client.InitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Root != want {
+			t.Fatalf("round %d: init used root key %s, want the current one %s", i, k.Root, want)
 		}
 	}
 }

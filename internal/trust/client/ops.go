@@ -176,16 +176,19 @@ func (r *Repository) initFiles(ctx context.Context, opts InitOptions) (map[strin
 }
 
 // rootKey returns a signer for a new root certificate of the GUN: with the trust dir's
-// root key of the smallest ID (docker's choice), or a new key.
+// root key that signs the current roots (currentRootKey), else its root key of the
+// smallest ID, else a new key.
 func (r *Repository) rootKey(now time.Time) (*tuf.Signer, error) {
 	list, err := r.keys.List()
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	for _, k := range list {
-		if k.Role == tuf.RoleRoot && (id == "" || k.ID < id) {
-			id = k.ID
+	id := currentRootKey(r.dir, list)
+	if id == "" {
+		for _, k := range list {
+			if k.Role == tuf.RoleRoot && (id == "" || k.ID < id) {
+				id = k.ID
+			}
 		}
 	}
 	if id == "" {
