@@ -1,9 +1,9 @@
 package client_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
