@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -296,11 +297,7 @@ func (r *Repository) Revoke(ctx context.Context, names []string, roles []string)
 func (st *state) signingRoles(name string, roles []string, revoke bool) ([]string, error) {
 	has := func(role string) bool {
 		t := st.targets[role]
-		if t == nil {
-			return false
-		}
-		_, ok := t.Targets[name]
-		return ok
+		return t != nil && hasTarget(t, name)
 	}
 	if len(roles) > 0 {
 		var out []string
@@ -319,14 +316,14 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 			out = append(out, role)
 		}
 		if revoke && len(out) == 0 {
-			return nil, fmt.Errorf("%s is not signed in %s of %s", name, strings.Join(roles, ", "), st.r.gun)
+			return nil, fmt.Errorf("tag %s is not signed in %s of %s%s", name, strings.Join(roles, ", "), st.r.gun, st.signedIn(name))
 		}
 		return out, nil
 	}
 	top := st.targets[tuf.RoleTargets]
 	if top == nil || len(top.Delegations.Roles) == 0 {
 		if revoke && !has(tuf.RoleTargets) {
-			return nil, fmt.Errorf("%s is not signed in %s", name, st.r.gun)
+			return nil, st.notSigned(name)
 		}
 		if !st.holds(tuf.RoleTargets) {
 			ids, pubs, threshold, _ := st.roleKeys(tuf.RoleTargets)
@@ -336,14 +333,11 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 	}
 	var out, needed []string
 	for _, d := range top.Delegations.Roles {
-		if !allows(st.paths(d.Name), name) {
+		if !allows(st.paths(d.Name), name) || (revoke && !has(d.Name)) {
 			continue
 		}
 		if !st.holds(d.Name) {
 			needed = append(needed, fmt.Sprintf("%s (keys %s)", d.Name, strings.Join(canonicalIDs(d.KeyIDs, top.Delegations.Keys), ", ")))
-			continue
-		}
-		if revoke && !has(d.Name) {
 			continue
 		}
 		out = append(out, d.Name)
@@ -351,11 +345,40 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 	switch {
 	case len(out) > 0:
 		return out, nil
-	case revoke && len(needed) == 0:
-		return nil, fmt.Errorf("%s is not signed in a delegation of %s you hold a key for", name, st.r.gun)
+	case revoke:
+		// Blame the roles that sign the tag, never one that merely could.
+		return nil, st.notSigned(name)
 	}
 	return nil, fmt.Errorf("no valid signing keys for delegation roles of %s: %s needs the private key of one of %s; import it with `trustctl key import KEYFILE --role NAME`",
 		st.r.gun, name, strings.Join(needed, ", "))
+}
+
+// notSigned is revoke's error for a tag that no role the user holds a key for signs.
+func (st *state) notSigned(name string) error {
+	return fmt.Errorf("tag %s is not signed in any role you hold a key for in %s%s", name, st.r.gun, st.signedIn(name))
+}
+
+// signedIn says where a tag is signed, with the keys that could revoke it there.
+func (st *state) signedIn(name string) string {
+	var where []string
+	for _, role := range slices.Sorted(maps.Keys(st.targets)) {
+		if t := st.targets[role]; t == nil || !hasTarget(t, name) {
+			continue
+		}
+		if ids, pubs, _, ok := st.roleKeys(role); ok {
+			role = fmt.Sprintf("%s (keys %s)", role, strings.Join(canonicalIDs(ids, pubs), ", "))
+		}
+		where = append(where, role)
+	}
+	if len(where) == 0 {
+		return "; no role signs it"
+	}
+	return "; it is signed in " + strings.Join(where, ", ")
+}
+
+func hasTarget(t *tuf.Targets, name string) bool {
+	_, ok := t.Targets[name]
+	return ok
 }
 
 func canonicalIDs(ids []string, pubs map[string]tuf.PublicKey) []string {
