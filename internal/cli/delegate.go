@@ -244,13 +244,14 @@ func (a *app) printDelegations(ds []client.Delegation) error {
 
 func (a *app) delegateRemoveCommand() *cobra.Command {
 	var keyIDs []string
-	var keepReleases bool
+	var keepReleases, yes bool
 	cmd := &cobra.Command{
 		Use:   "remove REPOSITORY NAME [--key ID...]",
 		Short: "Delete a delegation, or remove keys from it, like docker trust signer remove",
 		Long: "Delete the role targets/NAME (or, with --key, only those keys from it) and publish. The keys that " +
 			"leave a team role leave targets/releases too, unless another team role still has them " +
-			"(--keep-releases skips that).",
+			"(--keep-releases skips that). When that leaves tags unsigned (the role's own, or every released tag when " +
+			"targets/releases is no longer validly signed), it lists them and asks on a terminal; otherwise it needs --yes.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, role, err := delegationArgs(args)
@@ -261,7 +262,8 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, keyIDs, !keepReleases)
+			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, client.RemoveOptions{
+				KeyIDs: keyIDs, Releases: !keepReleases, Confirm: a.confirmUnsign("removing "+role, gun, yes)})
 			if err != nil {
 				return fmt.Errorf("remove %s of %s: %w", role, gun, err)
 			}
@@ -278,5 +280,6 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&keyIDs, "key", nil, "remove only this key (canonical ID, as delegate list shows)")
 	cmd.Flags().BoolVar(&keepReleases, "keep-releases", false, "leave targets/releases as it is")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "remove even when it leaves tags unsigned")
 	return cmd
 }

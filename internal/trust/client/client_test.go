@@ -112,7 +112,7 @@ func TestRecreateDelegation(t *testing.T) {
 	qa := []string{"targets/qa"}
 	for i, tag := range []string{"1.0", "2.0"} {
 		if i > 0 {
-			if _, err := r.RemoveDelegation(ctx(t), qa[0], nil, true); err != nil {
+			if _, err := r.RemoveDelegation(ctx(t), qa[0], client.RemoveOptions{Releases: true}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -460,15 +460,31 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 	return nil
 }
 
-// RemoveDelegation deletes role with its subtree or, with keyIDs (canonical or TUF
-// IDs), only those keys from it. With releases, the keys that leave a team role
-// (targets/<name>) leave targets/releases too, as `docker trust signer remove` intends,
-// except those another team role still has: its members keep signing releases. It
-// returns the canonical IDs removed from targets/releases.
-func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs []string, releases bool) ([]string, error) {
+// RemoveOptions say what RemoveDelegation removes and who confirms it.
+type RemoveOptions struct {
+	// KeyIDs (canonical or TUF IDs) removes only these keys from the role.
+	KeyIDs []string
+	// Releases makes the keys that leave a team role leave targets/releases too.
+	Releases bool
+	// Confirm, when set, is asked before anything is published if the removal leaves
+	// tags unsigned (sorted); an error cancels the removal.
+	Confirm func(unsigned []string) error
+}
+
+// RemoveDelegation deletes role with its subtree or, with opts.KeyIDs, only those keys
+// from it. With opts.Releases, the keys that leave a team role (targets/<name>) leave
+// targets/releases too, as `docker trust signer remove` intends, except those another
+// team role still has: its members keep signing releases. Tags that would lose their
+// last valid signature, because their role goes or its file no longer has enough
+// signatures by its keys, go to opts.Confirm first, as docker asks before removing the
+// last signer of released tags. It returns the canonical IDs removed from
+// targets/releases.
+func (r *Repository) RemoveDelegation(ctx context.Context, role string, opts RemoveOptions) ([]string, error) {
+	keyIDs, releases := opts.KeyIDs, opts.Releases
 	var fromReleases []string
 	err := r.change(ctx, true, func(st *state) error {
 		fromReleases = nil // f runs again on a newer state when another client published first
+		before := st.signedTags()
 		d, ok := st.delegation(role)
 		if !ok {
 			return fmt.Errorf("role %s does not exist in %s", role, st.r.gun)
@@ -503,6 +519,9 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs [
 			fromReleases = st.leaveReleases(leaving)
 		}
 		pruneKeys(&parent.Delegations)
+		if lost := st.lostTags(before); len(lost) > 0 && opts.Confirm != nil {
+			return opts.Confirm(lost)
+		}
 		return nil
 	})
 	return fromReleases, err
