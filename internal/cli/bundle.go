@@ -20,7 +20,7 @@ func (a *app) bundleCommand() *cobra.Command {
 }
 
 func (a *app) bundleInspectCommand() *cobra.Command {
-	return &cobra.Command{
+	return withFormats(&cobra.Command{
 		Use:   "inspect BUNDLE",
 		Short: "Show the user, teams, key ID, certificate and DOCKER_HOST of a client bundle",
 		Args:  cobra.ExactArgs(1),
@@ -44,7 +44,7 @@ func (a *app) bundleInspectCommand() *cobra.Command {
 				NotBefore: b.Cert.NotBefore.UTC(), NotAfter: b.Cert.NotAfter.UTC(),
 				DockerHost: b.Env["DOCKER_HOST"],
 			}
-			if a.jsonOutput() {
+			if a.jsonOutput(cmd) {
 				return writeJSON(a.streams.Out, info)
 			}
 			w := a.streams.Out
@@ -60,5 +60,5 @@ func (a *app) bundleInspectCommand() *cobra.Command {
 			}
 			return nil
 		},
-	}
+	}, outputTable, outputJSON)
 }

@@ -213,22 +213,22 @@ func (a *app) delegateListCommand() *cobra.Command {
 					return fmt.Errorf("list delegations of %s: %w", gun, err)
 				}
 			}
-			return a.printDelegations(client.Delegations(meta))
+			return a.printDelegations(cmd, client.Delegations(meta))
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }
 
-func (a *app) printDelegations(ds []client.Delegation) error {
+func (a *app) printDelegations(cmd *cobra.Command, ds []client.Delegation) error {
 	type delegationJSON struct {
 		Role      string   `json:"role"`
 		Paths     []string `json:"paths"`
 		KeyIDs    []string `json:"keyIds"`
 		Threshold int      `json:"threshold"`
 	}
-	return writeListing(a, ds, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"},
+	return writeListing(a, cmd, ds, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"},
 		func(d client.Delegation) []string {
 			paths := make([]string, len(d.Paths))
 			for i, p := range d.Paths {
@@ -237,7 +237,7 @@ func (a *app) printDelegations(ds []client.Delegation) error {
 					paths[i] += " <all paths>"
 				}
 			}
-			return []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, ","), strconv.Itoa(d.Threshold)}
+			return []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, "\n"), strconv.Itoa(d.Threshold)}
 		},
 		func(d client.Delegation) any { return delegationJSON{d.Role, d.Paths, d.KeyIDs, d.Threshold} })
 }

@@ -101,7 +101,7 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"key generate", "key generate Bad", 2, `key name "Bad"`},
 		{"key import", "key import /nonexistent/key.pem --role qa", 2, "/nonexistent/key.pem"},
 		{"key list", "key list extra", 2, "usage: trustctl key list"},
-		{"key export", "key export 0123456789ab -o " + filepath.Join(trustDir, "out.key"), 2, "0123456789ab"},
+		{"key export", "key export 0123456789ab --output-file " + filepath.Join(trustDir, "out.key"), 2, "0123456789ab"},
 		{"key passwd", "key passwd 0123456789ab", 2, "0123456789ab"},
 		{"key remove", "key remove 0123456789ab --yes", 2, "0123456789ab"},
 		{"key rotate", "key rotate example.com/app snapshot", 3, "notary server unavailable"},
@@ -116,7 +116,7 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"revoke", "revoke example.com/app:1", 3, "notary server unavailable"},
 		{"delegate add", "delegate add example.com/app qa --cert /nonexistent/qa.crt", 2, "/nonexistent/qa.crt"},
 		{"delegate list", "delegate list example.com/app --offline", 3, "example.com/app"},
-		{"delegate remove", "delegate remove example.com/app qa", 3, "notary server unavailable"},
+		{"delegate remove", "delegate remove example.com/app qa --yes", 3, "notary server unavailable"},
 		{"fetch", "fetch example.com/app", 3, "notary server unavailable"},
 	}
 	leaves, _ := commandTree(t)

@@ -40,6 +40,7 @@ func (a *app) inspectCommand() *cobra.Command {
 			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			pretty = pretty || a.outputFormat(cmd) == outputTable
 			opts, err := flags.options()
 			if err != nil {
 				return err
@@ -88,8 +89,8 @@ func (a *app) inspectCommand() *cobra.Command {
 		},
 	}
 	flags.register(cmd)
-	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables")
-	return cmd
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables (the same as -o table)")
+	return withFormats(cmd, outputJSON, outputTable)
 }
 
 // writeDockerJSON indents by four spaces like docker, so outputs diff cleanly.

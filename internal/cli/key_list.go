@@ -7,7 +7,7 @@ import (
 )
 
 func (a *app) keyListCommand() *cobra.Command {
-	return &cobra.Command{
+	return withFormats(&cobra.Command{
 		Use:   "list",
 		Short: "List the private keys of the trust dir, like notary key list",
 		Args:  cobra.NoArgs,
@@ -22,9 +22,9 @@ func (a *app) keyListCommand() *cobra.Command {
 				ID       string `json:"id"`
 				Location string `json:"location"`
 			}
-			return writeListing(a, list, []string{"ROLE", "GUN", "KEY ID", "LOCATION"},
+			return writeListing(a, cmd, list, []string{"ROLE", "GUN", "KEY ID", "LOCATION"},
 				func(k keys.Info) []string { return []string{k.Role, k.GUN, k.ID, k.Path} },
 				func(k keys.Info) any { return keyJSON{Role: k.Role, GUN: k.GUN, ID: k.ID, Location: k.Path} })
 		},
-	}
+	}, outputTable, outputJSON)
 }

@@ -37,7 +37,7 @@ func (a *app) listCommand() *cobra.Command {
 				Size   int64  `json:"size"`
 				Role   string `json:"role"`
 			}
-			return writeListing(a, r.List(roles...), []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"},
+			return writeListing(a, cmd, r.List(roles...), []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"},
 				func(t repo.Target) []string {
 					return []string{t.Name, strings.TrimPrefix(t.Digest, "sha256:"), strconv.FormatInt(t.Size, 10), t.Role}
 				},
@@ -46,5 +46,5 @@ func (a *app) listCommand() *cobra.Command {
 	}
 	flags.register(cmd)
 	cmd.Flags().StringSliceVar(&roles, "roles", nil, "roles whose subtrees are listed, in priority order (default targets)")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }

@@ -56,14 +56,14 @@ func (a *app) policyExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
+			if a.jsonOutput(cmd) {
 				return writeJSON(a.streams.Out, x)
 			}
 			return a.printExplanation(x)
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }
 
 func (a *app) printExplanation(x gate.Explanation) error {

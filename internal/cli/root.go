@@ -72,7 +72,7 @@ func (a *app) rootCommand() *cobra.Command {
 	flags.StringP("server", "s", "", "Notary server URL (default $DOCKER_CONTENT_TRUST_SERVER)")
 	flags.String("tlscacert", "", "CA certificate file for the Notary server")
 	flags.String("config", "", "config file (default $XDG_CONFIG_HOME/trustctl/config.yaml when present)")
-	flags.StringP("output", "o", outputTable, "output format: table|json")
+	flags.StringP("output", "o", "", "output format of commands that print data: table|json (default: the command's own)")
 	flags.String("log-level", "warn", "log level: debug|info|warn|error (debug adds the detail of each step)")
 	flags.String("log-format", "text", "log format on stderr: text (one line per message) or json (structured, for machines)")
 
@@ -120,15 +120,7 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 		return err
 	}
 	a.log = log
-	if cmd.Flags().Lookup("output") != cmd.Root().PersistentFlags().Lookup("output") {
-		return nil // the command's own --output (a file) shadows the format flag
-	}
-	switch out := v.GetString("output"); out {
-	case outputTable, outputJSON:
-	default:
-		return fmt.Errorf("--output %q: want table or json", out)
-	}
-	return nil
+	return checkOutput(cmd, v.GetString("output"))
 }
 
 // defaultConfigFile is $XDG_CONFIG_HOME/trustctl/config.yaml (or ~/.config/…) when it exists.
@@ -164,7 +156,7 @@ func (a *app) server() string {
 	return a.getenv("DOCKER_CONTENT_TRUST_SERVER")
 }
 
-func (a *app) jsonOutput() bool { return a.cfg.GetString("output") == outputJSON }
+func (a *app) jsonOutput(cmd *cobra.Command) bool { return a.outputFormat(cmd) == outputJSON }
 
 // oneLine keeps error messages on one line, whatever a library put in them.
 func oneLine(s string) string {

@@ -505,8 +505,14 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, opts Rem
 			}
 		} else {
 			for _, want := range keyIDs {
+				// Either form of the ID, or a unique prefix of one, names the key.
+				forms := append(slices.Clone(d.KeyIDs), canonicalIDs(d.KeyIDs, parent.Delegations.Keys)...)
+				full, err := tuf.ResolveKeyID(want, forms)
+				if err != nil {
+					return fmt.Errorf("key %s of %s: %w", want, role, err)
+				}
 				i := slices.IndexFunc(d.KeyIDs, func(id string) bool {
-					return id == want || canonicalID(parent.Delegations.Keys, id) == want
+					return full != "" && (id == full || canonicalID(parent.Delegations.Keys, id) == full)
 				})
 				if i < 0 {
 					return fmt.Errorf("key %s is not a key of %s in %s", want, role, st.r.gun)

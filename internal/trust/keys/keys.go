@@ -209,10 +209,17 @@ func isPrivateKeyType(t string) bool {
 	return false
 }
 
-// find returns the key file of id, preferring the flat layout.
+// Lookup returns the key id names: its full ID, or a unique prefix of it.
+func (s *Store) Lookup(id string) (Info, error) { return s.find(id) }
+
+// find returns the key file of id (or of a unique prefix of it, tuf.ResolveKeyID),
+// preferring the flat layout.
 func (s *Store) find(id string) (Info, error) {
 	all, err := s.scan()
 	if err != nil {
+		return Info{}, err
+	}
+	if id, err = resolveID(id, all); err != nil {
 		return Info{}, err
 	}
 	for _, info := range all {
@@ -445,10 +452,26 @@ func (s *Store) ChangePassphrase(id string) error {
 	return nil
 }
 
-// Remove deletes every file holding key id.
+// resolveID turns a key ID prefix into the ID of one of the keys of all.
+func resolveID(id string, all []Info) (string, error) {
+	ids := make([]string, len(all))
+	for i, info := range all {
+		ids[i] = info.ID
+	}
+	full, err := tuf.ResolveKeyID(id, ids)
+	if err != nil || full == "" {
+		return id, err
+	}
+	return full, nil
+}
+
+// Remove deletes every file holding key id (or a unique prefix of it).
 func (s *Store) Remove(id string) error {
 	all, err := s.scan()
 	if err != nil {
+		return err
+	}
+	if id, err = resolveID(id, all); err != nil {
 		return err
 	}
 	found := false
