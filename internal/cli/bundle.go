@@ -12,8 +12,9 @@ import (
 
 func (a *app) bundleCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bundle",
-		Short: "Read MKE/UCP client bundles",
+		Use:     "bundle",
+		Example: "  trustctl bundle inspect ucp-bundle-alice.zip",
+		Short:   "Read MKE/UCP client bundles",
 	}
 	cmd.AddCommand(a.bundleInspectCommand())
 	return cmd
@@ -21,9 +22,10 @@ func (a *app) bundleCommand() *cobra.Command {
 
 func (a *app) bundleInspectCommand() *cobra.Command {
 	return withFormats(&cobra.Command{
-		Use:   "inspect BUNDLE",
-		Short: "Show the user, teams, key ID, certificate and DOCKER_HOST of a client bundle",
-		Args:  cobra.ExactArgs(1),
+		Use:     "inspect BUNDLE",
+		Example: "  trustctl bundle inspect ucp-bundle-alice.zip\n  trustctl bundle inspect ./alice-bundle -o json",
+		Short:   "Show the user, teams, key ID, certificate and DOCKER_HOST of a client bundle",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := bundle.Open(args[0])
 			if err != nil {

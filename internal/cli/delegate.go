@@ -20,8 +20,9 @@ import (
 
 func (a *app) delegateCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "delegate",
-		Short: "Manage the delegations (signers) of a repository",
+		Use:     "delegate",
+		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate add registry.example.com/team/app qa --cert alice.crt",
+		Short:   "Manage the delegations (signers) of a repository",
 	}
 	cmd.AddCommand(a.delegateAddCommand(), a.delegateListCommand(), a.delegateRemoveCommand())
 	return cmd
@@ -31,8 +32,9 @@ func (a *app) delegateAddCommand() *cobra.Command {
 	var certs, bundles, paths []string
 	var allPaths, noReleases bool
 	cmd := &cobra.Command{
-		Use:   "add REPOSITORY NAME (--cert FILE | --bundle BUNDLE)...",
-		Short: "Delegate signing to keys, like docker trust signer add",
+		Use:     "add REPOSITORY NAME (--cert FILE | --bundle BUNDLE)...",
+		Example: "  trustctl delegate add registry.example.com/team/app qa --cert alice.crt --cert bob.pub\n  trustctl delegate add registry.example.com/team/app ci --bundle ci-bundle.zip --paths ci- --no-releases\n  trustctl delegate add registry.example.com/team/app qa --cert carol.crt   # keeps the paths qa already has",
+		Short:   "Delegate signing to keys, like docker trust signer add",
 		Long: "Delegate the role targets/NAME to the keys of certificates or public keys (--cert) and of client " +
 			"bundles (--bundle), and publish. A team role's keys also join targets/releases, as docker does " +
 			"(--no-releases skips that). A new role may sign all paths unless --paths restricts it; adding keys to an " +
@@ -184,10 +186,11 @@ func (a *app) delegateListCommand() *cobra.Command {
 	var now string
 	var offline bool
 	cmd := &cobra.Command{
-		Use:   "list REPOSITORY",
-		Short: "List the delegations of a repository, like notary delegation list",
-		Long:  "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
-		Args:  cobra.ExactArgs(1),
+		Use:     "list REPOSITORY",
+		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate list registry.example.com/team/app --offline -o json",
+		Short:   "List the delegations of a repository, like notary delegation list",
+		Long:    "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, err := parseGUN(args[0])
 			if err != nil {
@@ -246,8 +249,9 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 	var keyIDs []string
 	var keepReleases, yes bool
 	cmd := &cobra.Command{
-		Use:   "remove REPOSITORY NAME [--key ID...]",
-		Short: "Delete a delegation, or remove keys from it, like docker trust signer remove",
+		Use:     "remove REPOSITORY NAME [--key ID...]",
+		Example: "  trustctl delegate remove registry.example.com/team/app qa\n  trustctl delegate remove registry.example.com/team/app qa --key 3bedec58b0d2 --yes",
+		Short:   "Delete a delegation, or remove keys from it, like docker trust signer remove",
 		Long: "Delete the role targets/NAME (or, with --key, only those keys from it) and publish. The keys that " +
 			"leave a team role leave targets/releases too, unless another team role still has them " +
 			"(--keep-releases skips that). When that leaves tags unsigned (the role's own, or every released tag when " +

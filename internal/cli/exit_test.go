@@ -145,3 +145,20 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryCommandHasExamples walks the command tree: each command's help shows an
+// Examples section whose lines run trustctl, and its usage names the command.
+func TestEveryCommandHasExamples(t *testing.T) {
+	leaves, groups := commandTree(t)
+	for _, path := range append(append([]string{""}, groups...), leaves...) {
+		code, stdout, _ := runTrustctl(t, nil, append(strings.Fields(path), "--help")...)
+		_, examples, ok := strings.Cut(stdout, "\nExamples:\n")
+		examples, _, _ = strings.Cut(examples, "\n\n")
+		if code != 0 || !ok || !strings.HasPrefix(strings.TrimSpace(examples), "trustctl ") {
+			t.Errorf("trustctl %s --help: exit %d, no Examples section running trustctl:\n%s", path, code, stdout)
+		}
+		if !strings.Contains(stdout, "Usage:\n  trustctl "+path) {
+			t.Errorf("trustctl %s --help: the usage line does not name the command", path)
+		}
+	}
+}

@@ -15,8 +15,9 @@ func (a *app) fetchCommand() *cobra.Command {
 	var flags readFlags
 	var files []string
 	cmd := &cobra.Command{
-		Use:   "fetch [REPOSITORY...] [-f STACKFILE...]",
-		Short: "Download and verify trust data into the trust dir for offline verify",
+		Use:     "fetch [REPOSITORY...] [-f STACKFILE...]",
+		Example: "  trustctl fetch registry.example.com/team/app\n  trustctl fetch -f stack.yml --root-key 80a53ffcfdd3…",
+		Short:   "Download and verify trust data into the trust dir for offline verify",
 		Long: "Download the trust data of repositories (or of every image of compose/stack files) from the " +
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
 			"root rotations) and write it into the trust dir, only once everything verified. --root-key and " +

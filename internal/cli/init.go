@@ -11,8 +11,9 @@ import (
 func (a *app) initCommand() *cobra.Command {
 	var localSnapshot bool
 	cmd := &cobra.Command{
-		Use:   "init REPOSITORY",
-		Short: "Create a repository's trust data on the notary server",
+		Use:     "init REPOSITORY",
+		Example: "  trustctl init registry.example.com/team/app\n  trustctl init registry.example.com/team/app --local-snapshot",
+		Short:   "Create a repository's trust data on the notary server",
 		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key that " +
 			"signs the current roots of its repositories (reused across repositories, like docker; a key rotated " +
 			"out is never taken) or a new one, a new targets key, the timestamp key and, " +

@@ -33,8 +33,9 @@ func (a *app) inspectCommand() *cobra.Command {
 	var flags readFlags
 	var pretty bool
 	cmd := &cobra.Command{
-		Use:   "inspect IMAGE...",
-		Short: "Show who signed an image, from the trust dir, like docker trust inspect",
+		Use:     "inspect IMAGE...",
+		Example: "  trustctl inspect registry.example.com/team/app:1.0\n  trustctl inspect --pretty registry.example.com/team/app\n  trustctl inspect registry.example.com/team/app@sha256:4f2c…",
+		Short:   "Show who signed an image, from the trust dir, like docker trust inspect",
 		Long: "Show the signed tags, signers and administrative keys of images or repositories from their " +
 			"verified trust data, offline: the JSON of `docker trust inspect` plus each role's expiry and how " +
 			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest.",

@@ -14,8 +14,9 @@ func (a *app) keyExportCommand() *cobra.Command {
 	var out string
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "export KEY-ID (FILE | --output-file FILE)",
-		Short: "Write a key's encrypted file to FILE, as a backup",
+		Use:     "export KEY-ID (FILE | --output-file FILE)",
+		Example: "  trustctl key export 3bedec58b0d2 alice-backup.key\n  trustctl key export 3bedec58b0d2 --output-file alice-backup.key --force",
+		Short:   "Write a key's encrypted file to FILE, as a backup",
 		Long: "Write the key file as stored: encrypted with its passphrase, with its role and GUN headers. Put it " +
 			"back in <trust dir>/private to restore it. The file is the second argument or --output-file " +
 			"(-o is the output format of the commands that print data, not a file).",

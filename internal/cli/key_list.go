@@ -8,9 +8,10 @@ import (
 
 func (a *app) keyListCommand() *cobra.Command {
 	return withFormats(&cobra.Command{
-		Use:   "list",
-		Short: "List the private keys of the trust dir, like notary key list",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Example: "  trustctl key list\n  trustctl key list -o json",
+		Short:   "List the private keys of the trust dir, like notary key list",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list, err := a.keyStore().List()
 			if err != nil {

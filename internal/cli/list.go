@@ -13,8 +13,9 @@ func (a *app) listCommand() *cobra.Command {
 	var flags readFlags
 	var roles []string
 	cmd := &cobra.Command{
-		Use:   "list REPOSITORY",
-		Short: "List the signed targets of a repository from the trust dir, like notary list",
+		Use:     "list REPOSITORY",
+		Example: "  trustctl list registry.example.com/team/app\n  trustctl list registry.example.com/team/app --roles targets/releases -o json",
+		Short:   "List the signed targets of a repository from the trust dir, like notary list",
 		Long: "List the targets of a repository's verified trust data, offline, as `notary list` does: " +
 			"targets and every delegation, or the subtrees of --roles in priority order.",
 		Args: cobra.ExactArgs(1),

@@ -15,8 +15,9 @@ import (
 
 func (a *app) policyCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Check and explain verify policies",
+		Use:     "policy",
+		Example: "  trustctl policy lint policy.yml",
+		Short:   "Check and explain verify policies",
 	}
 	cmd.AddCommand(a.policyLintCommand(), a.policyExplainCommand())
 	return cmd
@@ -24,9 +25,10 @@ func (a *app) policyCommand() *cobra.Command {
 
 func (a *app) policyLintCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "lint POLICY",
-		Short: "Check a policy file: schema, patterns, team member files",
-		Args:  cobra.ExactArgs(1),
+		Use:     "lint POLICY",
+		Example: "  trustctl policy lint policy.yml",
+		Short:   "Check a policy file: schema, patterns, team member files",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := policy.Load(args[0]); err != nil {
 				return err
@@ -40,9 +42,10 @@ func (a *app) policyLintCommand() *cobra.Command {
 func (a *app) policyExplainCommand() *cobra.Command {
 	var now string
 	cmd := &cobra.Command{
-		Use:   "explain POLICY IMAGE",
-		Short: "Show which rule decides an image and why the others lost, and who signed what",
-		Args:  cobra.ExactArgs(2),
+		Use:     "explain POLICY IMAGE",
+		Example: "  trustctl policy explain policy.yml registry.example.com/team/app:1.0\n  trustctl policy explain policy.yml registry.example.com/team/app:1.0 -o json",
+		Short:   "Show which rule decides an image and why the others lost, and who signed what",
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			at, err := parseNow(now)
 			if err != nil {

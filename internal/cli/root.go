@@ -59,6 +59,7 @@ func Execute(ctx context.Context, args []string, streams Streams, getenv func(st
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trustctl",
+		Example:       "  trustctl fetch -f stack.yml && trustctl verify stack.yml --policy policy.yml\n  trustctl sign registry.example.com/team/app:1.0",
 		Short:         "Docker Content Trust and Notary v1 without docker trust",
 		Long:          "trustctl signs images, manages delegations and keys, and verifies deployments against Notary v1 trust data (~/.docker/trust).",
 		SilenceUsage:  true,

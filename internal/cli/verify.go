@@ -29,8 +29,9 @@ func (a *app) verifyCommand() *cobra.Command {
 		outputFiles []string
 	)
 	cmd := &cobra.Command{
-		Use:   "verify FILE... --policy POLICY",
-		Short: "Check every image of compose or stack files against a policy, offline",
+		Use:     "verify FILE... --policy POLICY",
+		Example: "  trustctl verify stack.yml --policy policy.yml\n  trustctl verify compose.yml override.yml --policy policy.yml --format table --format sarif --output-file trust.sarif",
+		Short:   "Check every image of compose or stack files against a policy, offline",
 		Long: "Verify the images of compose or stack files (merged like `docker stack deploy -c a -c b`) " +
 			"against a policy, from the trust dir alone: each repository's trust data is verified once, " +
 			"then each image use is decided. Exit codes: 0 pass, 1 policy violation, 2 bad input, " +
