@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/client"
 )
 
@@ -32,24 +33,10 @@ func (a *app) initCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("init %s: %w", gun, err)
 			}
-			a.printInit(gun, k)
+			report.InitKeys(a.streams.Out, gun, k)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&localSnapshot, "local-snapshot", false, "keep the snapshot key in the trust dir (like notary init) instead of the server")
 	return cmd
-}
-
-// printInit tells which keys a new repository got.
-func (a *app) printInit(gun string, k client.Keys) {
-	out := a.streams.Out
-	fmt.Fprintf(out, "Initialized %s\n", gun)
-	fmt.Fprintf(out, "Root key:      %s (certificate %s)\n", k.Root, k.RootCert)
-	fmt.Fprintf(out, "Targets key:   %s\n", k.Targets)
-	if k.SnapshotOnServer {
-		fmt.Fprintf(out, "Snapshot key:  %s (on the server)\n", k.Snapshot)
-	} else {
-		fmt.Fprintf(out, "Snapshot key:  %s\n", k.Snapshot)
-	}
-	fmt.Fprintf(out, "Timestamp key: %s (on the server)\n", k.Timestamp)
 }

@@ -1,33 +1,13 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/repo"
 )
-
-// Root trust modes shown by inspect.
-const (
-	rootPinned          = "pinned"
-	rootTrustOnFirstUse = "trust-on-first-use"
-)
-
-// inspectJSON is docker's schema plus what docker does not show.
-type inspectJSON struct {
-	Name               string
-	SignedTags         []repo.SignedTag
-	Signers            []repo.SignerKeys
-	AdministrativeKeys []repo.SignerKeys
-	Root               string               `json:"root"`
-	Expires            map[string]time.Time `json:"expires"`
-	InvalidDelegations []string             `json:"invalidDelegations,omitempty"`
-}
 
 func (a *app) inspectCommand() *cobra.Command {
 	var flags readFlags
@@ -55,7 +35,7 @@ func (a *app) inspectCommand() *cobra.Command {
 				refs = append(refs, ref)
 			}
 			repos := map[string]*repo.Repo{} // verified once per repository
-			var out []inspectJSON
+			var out []report.InspectEntry
 			for i, ref := range refs {
 				r, ok := repos[ref.gun]
 				if !ok {
@@ -74,37 +54,15 @@ func (a *app) inspectCommand() *cobra.Command {
 					}
 					continue
 				}
-				mode := rootPinned
-				if in.TrustOnFirstUse {
-					mode = rootTrustOnFirstUse
-				}
-				out = append(out, inspectJSON{
-					Name: args[i], SignedTags: in.SignedTags, Signers: in.Signers, AdministrativeKeys: in.AdministrativeKeys,
-					Root: mode, Expires: in.Expires, InvalidDelegations: in.InvalidDelegations,
-				})
+				out = append(out, report.NewInspectEntry(args[i], in))
 			}
 			if pretty {
 				return nil
 			}
-			return writeDockerJSON(a.streams.Out, out)
+			return report.InspectJSON(a.streams.Out, out)
 		},
 	}
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables (the same as -o table)")
 	return withFormats(cmd, outputJSON, outputTable)
-}
-
-// writeDockerJSON indents by four spaces like docker, so outputs diff cleanly.
-func writeDockerJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "    "); err != nil {
-		return err
-	}
-	buf.WriteByte('\n')
-	_, err = w.Write(buf.Bytes())
-	return err
 }

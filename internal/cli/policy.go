@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,53 +61,11 @@ func (a *app) policyExplainCommand() *cobra.Command {
 			if a.jsonOutput(cmd) {
 				return writeJSON(a.streams.Out, x)
 			}
-			return a.printExplanation(x)
+			return report.Explanation(a.streams.Out, x.Explanation, x.Facts)
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
 	return withFormats(cmd, outputTable, outputJSON)
-}
-
-func (a *app) printExplanation(x gate.Explanation) error {
-	w := a.streams.Out
-	d := x.Decision
-	fmt.Fprintf(w, "%s: %s by %s\n  %s\n", d.Image, d.Result, d.Rule, d.Reason)
-	if t := x.Facts.Trust; t != nil {
-		fmt.Fprintf(w, "\nTrust data: %s: %s\n", t.Kind, t.Reason)
-	}
-	for _, section := range []struct {
-		title string
-		cands []policy.Candidate
-	}{{"Exceptions", x.Exceptions}, {"Rules", x.Rules}, {"Pins", x.Pins}} {
-		if len(section.cands) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s\n", section.title)
-		rows := make([][]string, 0, len(section.cands))
-		for _, c := range section.cands {
-			mark := ""
-			if c.Won {
-				mark = "*"
-			}
-			rows = append(rows, []string{mark, c.Label, c.Why})
-		}
-		if err := report.Table(w, []string{"", "ENTRY", "WHY"}, rows); err != nil {
-			return err
-		}
-	}
-	if len(x.Facts.Roles) > 0 {
-		fmt.Fprintf(w, "\nSignatures\n")
-		rows := make([][]string, 0, len(x.Facts.Roles))
-		for _, r := range x.Facts.Roles {
-			state := "verified"
-			if !r.Verified {
-				state = "refused: " + r.Problem
-			}
-			rows = append(rows, []string{r.Role, r.Tag, r.Digest, strings.Join(r.KeyIDs, ", "), state})
-		}
-		return report.Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "STATE"}, rows)
-	}
-	return nil
 }
 
 // parseNow reads --now: RFC 3339, or now when empty.

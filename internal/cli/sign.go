@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/client"
 )
 
@@ -185,7 +186,7 @@ func (a *app) signRepository(ctx context.Context, gun string, targets []client.T
 		if ierr != nil {
 			return fmt.Errorf("init %s: %w", gun, ierr)
 		}
-		a.printInit(gun, k)
+		report.InitKeys(a.streams.Out, gun, k)
 		into, err = r.Sign(ctx, targets, roles)
 	}
 	if errors.Is(err, client.ErrNotInitialized) {
