@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 	"github.com/trustctl/trustctl/internal/bundle"
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/repo"
-	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
@@ -53,7 +50,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			}
 			var keys []tuf.PublicKey
 			for _, f := range certs {
-				k, err := readDelegationKey(f)
+				k, err := client.ReadDelegationKey(f, time.Now())
 				if err != nil {
 					return err
 				}
@@ -64,7 +61,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				k, err := certKey(bu.Cert, b)
+				k, err := client.CertificateKey(bu.Cert, b, time.Now())
 				if err != nil {
 					return err
 				}
@@ -121,65 +118,6 @@ func delegationName(name string) (string, error) {
 		return "", errors.New("targets is not a delegation")
 	}
 	return role, nil
-}
-
-// maxKeyFile bounds a certificate or public key file.
-const maxKeyFile = 1 << 20
-
-// readDelegationKey reads a PEM certificate (a -x509 key, checked like notary does) or
-// public key.
-func readDelegationKey(file string) (tuf.PublicKey, error) {
-	data, err := store.ReadFileLimit(file, maxKeyFile)
-	if err != nil {
-		return tuf.PublicKey{}, fmt.Errorf("read key %s: %w", file, err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return tuf.PublicKey{}, fmt.Errorf("%s: no PEM certificate or public key", file)
-	}
-	switch block.Type {
-	case "CERTIFICATE":
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		return certKey(cert, file)
-	case "PUBLIC KEY":
-		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		k, err := tuf.PublicKeyFromCrypto(pub)
-		if err == nil {
-			_, err = k.CryptoPublicKey()
-		}
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		return k, nil
-	}
-	return tuf.PublicKey{}, fmt.Errorf("%s: PEM %q, want CERTIFICATE or PUBLIC KEY", file, block.Type)
-}
-
-// certKey makes the delegation key of a certificate, which must be valid now, not
-// SHA-1 signed, with a supported key (notary's rules).
-func certKey(cert *x509.Certificate, source string) (tuf.PublicKey, error) {
-	now := time.Now()
-	switch {
-	case now.Before(cert.NotBefore) || now.After(cert.NotAfter):
-		return tuf.PublicKey{}, fmt.Errorf("%s: certificate not valid now (%s to %s)", source,
-			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339))
-	case cert.SignatureAlgorithm == x509.SHA1WithRSA || cert.SignatureAlgorithm == x509.ECDSAWithSHA1:
-		return tuf.PublicKey{}, fmt.Errorf("%s: certificate signed with SHA-1", source)
-	}
-	k, err := tuf.PublicKeyFromCertificate(cert)
-	if err == nil {
-		_, err = k.CryptoPublicKey()
-	}
-	if err != nil {
-		return tuf.PublicKey{}, fmt.Errorf("%s: %w", source, err)
-	}
-	return k, nil
 }
 
 func (a *app) delegateListCommand() *cobra.Command {
