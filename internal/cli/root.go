@@ -121,6 +121,7 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 		return err
 	}
 	a.log = log
+	a.log.Debug("settings", "command", cmd.CommandPath(), "config", file, "trust-dir", a.trustDir(), "server", a.server())
 	return checkOutput(cmd, v.GetString("output"))
 }
 
