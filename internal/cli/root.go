@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/spf13/cobra"
@@ -32,6 +33,8 @@ type app struct {
 	getenv  func(string) string
 	cfg     *viper.Viper
 	log     *slog.Logger
+	// notaryAuthIgnored warns once that NOTARY_AUTH is not sent to a guessed server.
+	notaryAuthIgnored sync.Once
 }
 
 // Output formats of listing commands.

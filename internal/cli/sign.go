@@ -149,11 +149,10 @@ func (a *app) signCommand() *cobra.Command {
 // signRepository looks up the tags without a digest in the registry, then signs all
 // of one repository in one publish.
 func (a *app) signRepository(ctx context.Context, gun string, targets []client.Target, roles []string, initRepo bool) error {
-	creds, err := a.credentials(gun)
+	reg, repo, err := a.registry(gun)
 	if err != nil {
 		return err
 	}
-	reg := client.Registry{Credentials: creds}
 	var bar progress = noProgress{} // the registry lookups are the slow part
 	lookups := 0
 	for _, t := range targets {
@@ -168,10 +167,12 @@ func (a *app) signRepository(ctx context.Context, gun string, targets []client.T
 		if t.Digest != "" {
 			continue
 		}
-		if targets[i], err = reg.Resolve(ctx, gun, t.Name); err != nil {
+		d, err := reg.Resolve(ctx, repo, t.Name)
+		if err != nil {
 			bar.Done()
-			return err
+			return fmt.Errorf("resolve %s:%s: %w", gun, t.Name, err)
 		}
+		targets[i].Digest, targets[i].Size = d.Digest, d.Size
 		bar.Increment()
 	}
 	bar.Done()

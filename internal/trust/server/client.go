@@ -1,6 +1,8 @@
-// Package server is the HTTP client of notary-server (Notary v1): metadata downloads,
-// publishing, server-managed keys, docker's TLS rules and registry token auth. It moves
-// bytes only; what it fetches is verified by the tuf package.
+// Package server is the notary-server client (Notary v1): metadata downloads,
+// publishing and server-managed keys, in notary's terms (URLs, scopes, errors, limits).
+// The HTTP side (TLS, token auth, credential rules, bounded reads, retries) is the
+// shared client of internal/registry. It moves bytes only; what it fetches is verified
+// by the tuf package.
 package server
 
 import (
@@ -23,10 +25,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/registry"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
@@ -39,13 +40,13 @@ const (
 )
 
 // DefaultTimeout bounds one call, retries included, when Options.Timeout is zero.
-const DefaultTimeout = 60 * time.Second
+const DefaultTimeout = registry.DefaultTimeout
 
 // maxKeyBody bounds a key answer ({"keytype":…,"keyval":…}, a few hundred bytes).
 const maxKeyBody = 64 << 10
 
-// defaultBackoff are the waits between attempts of an idempotent request.
-var defaultBackoff = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+// maxPublishAnswer bounds the body of a publish's success answer (empty).
+const maxPublishAnswer = 4 << 10
 
 // Options configure a Client. The zero value is an anonymous client trusting the system
 // CAs.
@@ -61,8 +62,9 @@ type Options struct {
 	// SkipTLSVerify disables server certificate checks. Docker does this for the
 	// notary server of loopback registries; the caller decides whether to mirror it.
 	SkipTLSVerify bool
-	// Credentials are asked once, on the first auth challenge; nil means anonymous.
-	Credentials CredentialFunc
+	// Credentials are asked once, on the first auth challenge, and presented under
+	// registry.Credential's rules; nil means anonymous.
+	Credentials registry.CredentialFunc
 	// Timeout bounds each call including its retries; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Transport replaces the HTTP transport, and with it every TLS option (tests).
@@ -76,60 +78,50 @@ type Options struct {
 type Client struct {
 	base    *url.URL
 	gun     string
-	hc      *http.Client
-	creds   CredentialFunc
-	log     *slog.Logger
+	ep      *registry.Endpoint
 	timeout time.Duration
-	backoff []time.Duration
-
-	credOnce sync.Once
-	cred     Credential
-	credErr  error
-
-	mu        sync.Mutex // guards pinged, challenge, tokens
-	pinged    bool
-	challenge *challenge
-	tokens    map[string]token
 }
 
 // New returns a client for the GUN's trust data on the server at serverURL
 // (https://host[:port], or http:// which notary allows; see Insecure).
 func New(serverURL, gun string, opts Options) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(serverURL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("invalid notary server URL %q: want https://host[:port]", serverURL)
+	u, err := ParseURL(serverURL)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkGUN(gun); err != nil {
 		return nil, err
 	}
 	rt := opts.Transport
 	if rt == nil {
-		tc, err := tlsConfig(u.Host, opts)
+		tc, err := registry.TLSConfig(u.Host, registry.TLS{CAFile: opts.CAFile, DockerConfigDir: opts.DockerConfigDir,
+			ClientCert: opts.ClientCert, ClientKey: opts.ClientKey, SkipVerify: opts.SkipTLSVerify})
 		if err != nil {
 			return nil, fmt.Errorf("notary server %s: %w", u, err)
 		}
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = tc
-		rt = t
+		rt = registry.NewTransport(tc)
 	}
 	c := &Client{
 		base:    u,
 		gun:     gun,
-		hc:      &http.Client{Transport: rt},
-		creds:   opts.Credentials,
-		log:     opts.Logger,
+		ep:      registry.NewEndpoint(u, registry.NewHTTPClient(rt), opts.Credentials, opts.Logger),
 		timeout: opts.Timeout,
-		backoff: defaultBackoff,
-		tokens:  map[string]token{},
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
 	return c, nil
+}
+
+// ParseURL checks a notary server URL: https://host[:port] or http://host[:port],
+// nothing else.
+func ParseURL(serverURL string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(serverURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("invalid notary server URL %q: want https://host[:port]", serverURL)
+	}
+	return u, nil
 }
 
 // Insecure tells whether the server is spoken to over plain http.
@@ -178,7 +170,7 @@ func (c *Client) GetByVersion(ctx context.Context, role string, version int, max
 
 func (c *Client) get(ctx context.Context, file string, limit int64) ([]byte, error) {
 	res, err := c.do(ctx, call{method: http.MethodGet, url: c.tufURL(file), actions: actionsPull, limit: limit, idempotent: true})
-	return res.body, err
+	return res.Body, err
 }
 
 // GetKey returns the public key the server holds for role (timestamp or snapshot). The
@@ -205,7 +197,7 @@ func (c *Client) key(ctx context.Context, method, role, actions string) (tuf.Pub
 		return tuf.PublicKey{}, err
 	}
 	var k tuf.PublicKey
-	if err := json.Unmarshal(res.body, &k); err != nil || k.Type == "" || len(k.Public) == 0 {
+	if err := json.Unmarshal(res.Body, &k); err != nil || k.Type == "" || len(k.Public) == 0 {
 		return tuf.PublicKey{}, fmt.Errorf("%s %s: invalid key in the answer", method, c.tufURL(role+".key"))
 	}
 	return k, nil
@@ -242,7 +234,7 @@ func (c *Client) Publish(ctx context.Context, files map[string][]byte) error {
 		return err
 	}
 	_, err := c.do(ctx, call{method: http.MethodPost, url: c.tufURL(""), body: buf.Bytes(),
-		contentType: mw.FormDataContentType(), actions: actionsPushPull, limit: maxErrorBody, roles: roles})
+		contentType: mw.FormDataContentType(), actions: actionsPushPull, limit: maxPublishAnswer, roles: roles})
 	var se *Error
 	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
 		return fmt.Errorf("notary server rejected the update of %s (%s): %w", c.gun, strings.Join(roles, ", "), err)
@@ -272,7 +264,7 @@ func invalidRoleHint(e *Error, sent []string) string {
 
 // Delete removes all trust data of the GUN from the server.
 func (c *Client) Delete(ctx context.Context) error {
-	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.tufURL(""), actions: actionsAll, limit: maxErrorBody, idempotent: true})
+	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.tufURL(""), actions: actionsAll, limit: maxPublishAnswer, idempotent: true})
 	if err != nil {
 		return fmt.Errorf("delete the trust data of %s: %w", c.gun, err)
 	}
@@ -288,205 +280,48 @@ type call struct {
 	method, url string
 	body        []byte
 	contentType string
-	// actions is the token scope; the ping has none and is never authorised.
+	// actions is the token scope's actions on the GUN.
 	actions string
 	// limit is the largest success body accepted.
 	limit int64
 	// idempotent calls are retried after 5xx and transport errors; others only when
 	// the connection could not even be opened.
 	idempotent bool
-	ping       bool
 	// roles are those uploaded, for the hint on INVALID_ROLE.
 	roles []string
 }
 
-type result struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// do runs a call under the client's timeout: ping first (once per client), then
-// attempts with backoff while the failure is retryable.
-func (c *Client) do(ctx context.Context, cl call) (result, error) {
+// do runs a call under the client's timeout on the shared endpoint (ping once, auth,
+// bounded read, retries) and turns its failures into notary's terms.
+func (c *Client) do(ctx context.Context, cl call) (registry.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if !cl.ping {
-		if err := c.ping(ctx); err != nil {
-			return result{}, err
-		}
-	}
-	for attempt := 0; ; attempt++ {
-		res, err := c.send(ctx, cl)
-		if err == nil && res.status/100 != 2 && !(cl.ping && res.status < 500) {
-			se := ParseError(res.status, res.body)
-			se.Hint = invalidRoleHint(se, cl.roles)
-			err = se
-		}
-		if err == nil {
-			return res, nil
-		}
-		if attempt == len(c.backoff) || !retryable(cl, err) {
-			return result{}, c.wrap(cl, err, attempt+1)
-		}
-		c.log.WarnContext(ctx, "notary server request failed; retrying", "method", cl.method, "url", cl.url,
-			"attempt", attempt+1, "error", err)
-		select {
-		case <-time.After(c.backoff[attempt]):
-		case <-ctx.Done():
-			return result{}, c.wrap(cl, err, attempt+1)
-		}
-	}
-}
-
-// ping does GET /v2/ once per client to learn the auth challenge, as docker and
-// notary do: 200 means no auth, 401 carries the challenge.
-func (c *Client) ping(ctx context.Context) error {
-	c.mu.Lock()
-	done := c.pinged
-	c.mu.Unlock()
-	if done {
-		return nil
-	}
-	res, err := c.do(ctx, call{method: http.MethodGet, url: c.base.String() + "/v2/", limit: maxErrorBody, idempotent: true, ping: true})
+	res, attempts, err := c.ep.Do(ctx, registry.Request{Method: cl.method, URL: cl.url, Body: cl.body, ContentType: cl.contentType,
+		Scope: "repository:" + c.gun + ":" + cl.actions, Limit: cl.limit, Idempotent: cl.idempotent})
 	if err != nil {
-		return err
+		return registry.Response{}, c.wrap(cl, c.notaryError(cl, err), attempts)
 	}
-	var ch *challenge
-	if res.status == http.StatusUnauthorized {
-		if ch = pickChallenge(parseChallenges(res.header.Values("WWW-Authenticate"))); ch == nil {
-			return fmt.Errorf("notary server %s asks for authentication of an unsupported kind: %q",
-				c.base, clean(res.header.Get("WWW-Authenticate")))
-		}
-	}
-	c.mu.Lock()
-	if !c.pinged {
-		c.pinged, c.challenge = true, ch
-	}
-	c.mu.Unlock()
-	return nil
-}
-
-// send makes one attempt: authorise, send, read a bounded body. A 401 carrying a
-// challenge is answered once more with fresh authorisation (expired token, or a server
-// that only challenges on the resource).
-func (c *Client) send(ctx context.Context, cl call) (result, error) {
-	for retried := false; ; retried = true {
-		var body io.Reader
-		if cl.body != nil {
-			body = bytes.NewReader(cl.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, body)
-		if err != nil {
-			return result{}, err
-		}
-		if cl.contentType != "" {
-			req.Header.Set("Content-Type", cl.contentType)
-		}
-		if !cl.ping {
-			if err := c.authorize(ctx, req, cl.actions); err != nil {
-				return result{}, err
-			}
-		}
-		start := time.Now()
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			return result{}, err
-		}
-		res, err := readResponse(resp, cl.limit)
-		c.log.DebugContext(ctx, "notary server request", "method", cl.method, "url", cl.url,
-			"status", res.status, "bytes", len(res.body), "duration", time.Since(start))
-		if err != nil {
-			return res, err
-		}
-		if res.status == http.StatusUnauthorized && !cl.ping && !retried && c.learn(res.header) {
-			continue
-		}
-		return res, nil
-	}
-}
-
-func readResponse(resp *http.Response, limit int64) (result, error) {
-	defer resp.Body.Close()
-	res := result{status: resp.StatusCode, header: resp.Header}
-	if resp.StatusCode/100 != 2 {
-		// The status decides; a truncated error body only loses detail.
-		res.body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return res, nil
-	}
-	if resp.ContentLength > limit {
-		return res, fmt.Errorf("%w: Content-Length %d, at most %d bytes expected", ErrTooLarge, resp.ContentLength, limit)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return res, err
-	}
-	if int64(len(b)) > limit {
-		return res, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
-	}
-	res.body = b
 	return res, nil
 }
 
-// authorize adds Basic credentials or a bearer token for the call's scope.
-func (c *Client) authorize(ctx context.Context, req *http.Request, actions string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.challenge == nil {
-		return nil
+// notaryError decodes a server's error answer into an *Error, kept inside the token
+// service's error when that one refused.
+func (c *Client) notaryError(cl call, err error) error {
+	var te *registry.TokenError
+	if errors.As(err, &te) {
+		return fmt.Errorf("token service %s: %w", te.Host, ParseError(te.Err.Status, te.Err.Body))
 	}
-	if c.challenge.scheme == "basic" {
-		if cred := c.credential(); cred.Username != "" || cred.Secret != "" {
-			req.SetBasicAuth(cred.Username, cred.Secret)
-		}
-		return nil
+	var st *registry.StatusError
+	if errors.As(err, &st) {
+		se := ParseError(st.Status, st.Body)
+		se.Hint = invalidRoleHint(se, cl.roles)
+		return se
 	}
-	t, ok := c.tokens[actions]
-	if !ok || time.Now().After(t.expires) {
-		var err error
-		if t, err = c.fetchToken(ctx, c.challenge, actions); err != nil {
-			return err
-		}
-		c.tokens[actions] = t
+	var ua *registry.ErrUnsupportedAuth
+	if errors.As(err, &ua) {
+		return fmt.Errorf("notary server %w", ua)
 	}
-	req.Header.Set("Authorization", "Bearer "+t.value)
-	return nil
-}
-
-// learn takes the challenge of a 401 and drops cached tokens; false if there is none
-// usable, so the 401 stands.
-func (c *Client) learn(h http.Header) bool {
-	ch := pickChallenge(parseChallenges(h.Values("WWW-Authenticate")))
-	if ch == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.challenge = ch
-	clear(c.tokens)
-	return true
-}
-
-// retryable: 5xx and transient transport failures of idempotent calls; for the others
-// only failures to connect, when nothing was sent.
-func retryable(cl call, err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	if !cl.idempotent || certError(err) {
-		return false
-	}
-	var se *Error
-	if errors.As(err, &se) {
-		return se.Status >= 500
-	}
-	var ne net.Error
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.As(err, &ne) && ne.Timeout()
+	return err
 }
 
 func certError(err error) bool {
@@ -509,7 +344,7 @@ func (c *Client) wrap(cl call, err error, attempts int) error {
 	}
 	switch {
 	case errors.As(err, &se) && se.Is(ErrUnauthorized):
-		return fmt.Errorf("%s %s: %w (%s)", cl.method, cl.url, err, c.credentialText())
+		return fmt.Errorf("%s %s: %w (%s)", cl.method, cl.url, err, c.ep.CredentialText())
 	case certError(err):
 		return fmt.Errorf("%s %s: %w (trust the server's CA with --tlscacert or %s)", cl.method, cl.url, err,
 			filepath.Join("$DOCKER_CONFIG", "tls", c.base.Host, "ca.crt"))

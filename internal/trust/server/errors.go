@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/trustctl/trustctl/internal/exitcode"
+	"github.com/trustctl/trustctl/internal/registry"
 )
 
 // Sentinels for errors.Is. An *Error matches the one its status belongs to.
@@ -24,14 +23,8 @@ var (
 	ErrServerUnavailable = exitcode.New(exitcode.ErrTrustData, "notary server unavailable")
 	// ErrTooLarge: the response is larger than the caller's limit or expected length;
 	// notary calls this a malicious server.
-	ErrTooLarge = exitcode.New(exitcode.ErrTrustData, "notary server response larger than expected")
+	ErrTooLarge = registry.ErrTooLarge
 )
-
-// maxErrorBody bounds what is read of an error response; notary reads 1 KiB.
-const maxErrorBody = 4 << 10
-
-// maxErrorText bounds each piece of server text copied into an error message.
-const maxErrorText = 200
 
 // Error is a non-2xx answer of the server, decoded from notary's JSON error body
 // {"errors":[{"code","message","detail"}]} (only the first entry, like notary). Bodies
@@ -57,11 +50,11 @@ func ParseError(status int, body []byte) *Error {
 	}
 	if json.Unmarshal(body, &doc) == nil && len(doc.Errors) > 0 {
 		first := doc.Errors[0]
-		e.Code, e.Message, e.Detail = clean(first.Code), clean(first.Message), first.Detail
+		e.Code, e.Message, e.Detail = registry.Clean(first.Code), registry.Clean(first.Message), first.Detail
 		return e
 	}
 	line, _, _ := strings.Cut(string(body), "\n")
-	e.Message = clean(line)
+	e.Message = registry.Clean(line)
 	return e
 }
 
@@ -97,7 +90,7 @@ func (e *Error) Error() string {
 func (e *Error) detailText() string {
 	var s string
 	if json.Unmarshal(e.Detail, &s) == nil {
-		return fmt.Sprintf("%q", clean(s))
+		return fmt.Sprintf("%q", registry.Clean(s))
 	}
 	var v struct {
 		Name  string
@@ -106,13 +99,16 @@ func (e *Error) detailText() string {
 	if json.Unmarshal(e.Detail, &v) != nil {
 		return ""
 	}
-	switch name, msg := clean(v.Name), clean(v.Error.Msg); {
+	switch name, msg := registry.Clean(v.Name), registry.Clean(v.Error.Msg); {
 	case name != "" && msg != "":
 		return name + ": " + msg
 	default:
 		return name + msg
 	}
 }
+
+// HTTPStatus is the status, for registry.Retryable.
+func (e *Error) HTTPStatus() int { return e.Status }
 
 // Is makes an *Error match the sentinel of its status class.
 func (e *Error) Is(target error) bool {
@@ -125,21 +121,4 @@ func (e *Error) Is(target error) bool {
 		return e.Status >= 500
 	}
 	return false
-}
-
-// clean makes server text safe for a one-line message: control characters (newlines,
-// terminal escapes, bidi overrides) become spaces, invalid UTF-8 is replaced and the length is bounded.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxErrorText {
-		s = string([]rune(s)[:maxErrorText]) + "…"
-	}
-	return s
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/registry"
 	"github.com/trustctl/trustctl/internal/testenv"
 )
 
@@ -58,7 +59,7 @@ func (f *fake) count(req string) int {
 
 func fastClient(t *testing.T, url string, o Options) *Client {
 	c := mustNew(t, url, fakeGUN, o)
-	c.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+	c.ep.SetBackoff([]time.Duration{time.Millisecond, time.Millisecond, time.Millisecond})
 	return c
 }
 
@@ -123,8 +124,8 @@ func TestRetries(t *testing.T) {
 func TestConnectionFaults(t *testing.T) {
 	ctx := context.Background()
 
-	// Connection refused: retried, then unavailable, for reads and publishes alike
-	// (nothing was sent).
+	// Connection refused: unavailable at once, for reads and publishes alike: another
+	// attempt would be refused too.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -134,10 +135,10 @@ func TestConnectionFaults(t *testing.T) {
 	c := fastClient(t, "http://"+addr, Options{})
 	start := time.Now()
 	_, err = c.GetCurrent(ctx, "root", 0)
-	if !errors.Is(err, ErrServerUnavailable) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "(4 attempts)") {
+	if !errors.Is(err, ErrServerUnavailable) || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "attempts") {
 		t.Fatalf("connection refused: %v", err)
 	}
-	if err := c.Publish(ctx, map[string][]byte{"root": []byte("{}")}); !errors.Is(err, ErrServerUnavailable) || !strings.Contains(err.Error(), "(4 attempts)") {
+	if err := c.Publish(ctx, map[string][]byte{"root": []byte("{}")}); !errors.Is(err, ErrServerUnavailable) || strings.Contains(err.Error(), "attempts") {
 		t.Fatalf("publish, connection refused: %v", err)
 	}
 	if time.Since(start) > 5*time.Second {
@@ -216,11 +217,13 @@ func TestBodyLimits(t *testing.T) {
 
 // tokenFake is a notary server with token auth: resources need "Bearer tok:<actions>"
 // from its token service, which wants alice's password.
-func tokenFake(t *testing.T, status int) (srv *fake, scopes func() []string) {
+// Its token service is https on 127.0.0.1: the host of the credential's home, so the
+// credential may go there; rt trusts it.
+func tokenFake(t *testing.T, status int) (srv *fake, rt http.RoundTripper, scopes func() []string) {
 	var mu sync.Mutex
 	var got []string
 	var ts *httptest.Server
-	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, _ := r.BasicAuth()
 		mu.Lock()
 		got = append(got, r.URL.Query().Get("scope"))
@@ -252,16 +255,17 @@ func tokenFake(t *testing.T, status int) (srv *fake, scopes func() []string) {
 			fmt.Fprint(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`)
 		}
 	})
-	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+	return srv, ts.Client().Transport, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
 }
 
 func TestTokenAuth(t *testing.T) {
 	ctx := context.Background()
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, scopes := tokenFake(t, http.StatusOK)
-	docker := writeDockerConfig(t, "registry.example.com", "alice", "s3cret-pw")
-	c := fastClient(t, srv.URL, Options{Credentials: DockerCredentials(docker, "registry.example.com"), Logger: logger})
+	srv, rt, scopes := tokenFake(t, http.StatusOK)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	docker := writeDockerConfig(t, host, "alice", "s3cret-pw")
+	c := fastClient(t, srv.URL, Options{Credentials: registry.DockerCredentials(docker, host), Transport: rt, Logger: logger})
 	if _, err := c.GetCurrent(ctx, "root", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -291,19 +295,20 @@ func TestTokenAuth(t *testing.T) {
 	}
 
 	// Wrong password: the token service's 401 names the credentials' source.
-	bad := writeDockerConfig(t, "registry.example.com", "alice", "not-it")
-	_, err := fastClient(t, srv.URL, Options{Credentials: DockerCredentials(bad, "registry.example.com")}).GetCurrent(ctx, "root", 0)
-	wantMsg := `tried user "alice" from ` + filepath.Join(bad, "config.json") + " auth for registry.example.com"
+	bad := writeDockerConfig(t, host, "alice", "not-it")
+	_, err := fastClient(t, srv.URL, Options{Credentials: registry.DockerCredentials(bad, host), Transport: rt}).GetCurrent(ctx, "root", 0)
+	wantMsg := `tried user "alice" from ` + filepath.Join(bad, "config.json") + " auth for " + host
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), wantMsg) || strings.Contains(err.Error(), "not-it") {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
 
 func TestForbidden(t *testing.T) {
-	srv, _ := tokenFake(t, http.StatusForbidden)
-	docker := writeDockerConfig(t, "registry.example.com", "alice", "s3cret-pw")
-	_, err := fastClient(t, srv.URL, Options{Credentials: DockerCredentials(docker, "registry.example.com")}).GetCurrent(context.Background(), "root", 0)
-	want := `DENIED: requested access to the resource is denied (tried user "alice" from ` + filepath.Join(docker, "config.json") + " auth for registry.example.com)"
+	srv, rt, _ := tokenFake(t, http.StatusForbidden)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	docker := writeDockerConfig(t, host, "alice", "s3cret-pw")
+	_, err := fastClient(t, srv.URL, Options{Credentials: registry.DockerCredentials(docker, host), Transport: rt}).GetCurrent(context.Background(), "root", 0)
+	want := `DENIED: requested access to the resource is denied (tried user "alice" from ` + filepath.Join(docker, "config.json") + " auth for " + host + ")"
 	if !errors.Is(err, ErrUnauthorized) || !strings.HasSuffix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("403: %v\nwant suffix %s", err, want)
 	}
@@ -320,7 +325,8 @@ func TestBasicAuth(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
-	creds, err := NotaryAuth(base64.StdEncoding.EncodeToString([]byte("u:p:w")))
+	host := strings.TrimPrefix(f.URL, "http://")
+	creds, err := NotaryAuth(base64.StdEncoding.EncodeToString([]byte("u:p:w")), host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,13 +337,13 @@ func TestBasicAuth(t *testing.T) {
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "no credentials were given") {
 		t.Fatalf("anonymous: %v", err)
 	}
-	wrong, _ := NotaryAuth(base64.StdEncoding.EncodeToString([]byte("u:nope")))
+	wrong, _ := NotaryAuth(base64.StdEncoding.EncodeToString([]byte("u:nope")), host)
 	_, err = fastClient(t, f.URL, Options{Credentials: wrong}).GetCurrent(ctx, "root", 0)
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), `tried user "u" from NOTARY_AUTH`) {
 		t.Fatalf("wrong NOTARY_AUTH: %v", err)
 	}
 	for _, v := range []string{"!!", base64.StdEncoding.EncodeToString([]byte("nocolon")), base64.StdEncoding.EncodeToString([]byte(":p"))} {
-		if _, err := NotaryAuth(v); err == nil {
+		if _, err := NotaryAuth(v, host); err == nil {
 			t.Errorf("NotaryAuth(%q) accepted", v)
 		}
 	}
@@ -438,7 +444,7 @@ func TestNew(t *testing.T) {
 	}
 	copyFile(t, key, filepath.Join(dir, "client.key"))
 	copyFile(t, p.CAFile, filepath.Join(dir, "ca.crt"))
-	tc, err := tlsConfig("notary.example.com:4443", Options{DockerConfigDir: docker, ClientCert: cert, ClientKey: key})
+	tc, err := registry.TLSConfig("notary.example.com:4443", registry.TLS{DockerConfigDir: docker, ClientCert: cert, ClientKey: key})
 	if err != nil || len(tc.Certificates) != 2 || tc.RootCAs == nil {
 		t.Fatalf("docker TLS dir: %v", err)
 	}

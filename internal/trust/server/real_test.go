@@ -27,6 +27,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 
+	"github.com/trustctl/trustctl/internal/registry"
 	"github.com/trustctl/trustctl/internal/testenv"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
@@ -167,7 +168,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("faults behind a proxy", func(t *testing.T) {
 		proxy, faults := faultProxy(t, ns)
 		pc := mustNew(t, proxy, gun, Options{})
-		pc.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+		pc.ep.SetBackoff([]time.Duration{time.Millisecond, time.Millisecond, time.Millisecond})
 		if !pc.Insecure() || c.Insecure() {
 			t.Fatal("Insecure() should follow the URL scheme")
 		}
@@ -308,18 +309,18 @@ func TestStockServer(t *testing.T) {
 // operation and the credentials read from a docker config.json.
 func TestTokenAuthRealServer(t *testing.T) {
 	const gun = "registry.example.com/dev/app"
-	var tokens *tokenService
+	var tokens *testenv.TokenService
 	ns := testenv.StartServerWith(t, testenv.ServerOptions{Binary: "notary-server", Auth: func(p *testenv.PKI) map[string]any {
-		tokens = newTokenService(t, p)
-		return map[string]any{"type": "token", "options": map[string]any{
-			"realm": tokens.URL + "/token", "service": "notary-test", "issuer": "test-issuer",
-			"rootcertbundle": tokens.bundle,
-		}}
+		tokens = testenv.NewTokenService(t, p)
+		return tokens.AuthOptions()
 	}})
 	ctx := context.Background()
+	host := strings.TrimPrefix(ns.URL, "https://")
 	client := func(user, pass string) *Client {
-		dockerDir := writeDockerConfig(t, "registry.example.com", user, pass)
-		return mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile, Credentials: DockerCredentials(dockerDir, "registry.example.com")})
+		// The registry is on the notary server's host: its credential may go to the
+		// token service there.
+		dockerDir := writeDockerConfig(t, host, user, pass)
+		return mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile, Credentials: registry.DockerCredentials(dockerDir, host)})
 	}
 
 	anon := mustNew(t, ns.URL, gun, Options{CAFile: ns.CAFile})
@@ -341,14 +342,14 @@ func TestTokenAuthRealServer(t *testing.T) {
 		t.Fatalf("alice second read: %v", err)
 	}
 	want := []string{"alice repository:" + gun + ":pull", "alice repository:" + gun + ":push,pull", "alice repository:" + gun + ":*"}
-	if got := tokens.requests("alice"); strings.Join(got, "|") != strings.Join(want, "|") {
+	if got := tokens.Requests("alice"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("token requests (one per scope, then cached):\n got %q\nwant %q", got, want)
 	}
 
 	bob := client("bob", "bob-secret") // the token service grants bob pull only
 	_, err := bob.GetKey(ctx, "timestamp")
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), `tried user "bob" from `) ||
-		!strings.Contains(err.Error(), "config.json auth for registry.example.com") || strings.Contains(err.Error(), "bob-secret") {
+		!strings.Contains(err.Error(), "config.json auth for "+host) || strings.Contains(err.Error(), "bob-secret") {
 		t.Fatalf("bob push: %v", err)
 	}
 
@@ -357,85 +358,6 @@ func TestTokenAuthRealServer(t *testing.T) {
 		t.Fatalf("bad password: %v", err)
 	}
 }
-
-// tokenService issues docker/distribution registry tokens (ES256 JWT with an x5c chain
-// to the server's rootcertbundle); alice gets what she asks, bob only pull.
-type tokenService struct {
-	*httptest.Server
-	bundle string
-	mu     chan struct{}
-	log    []string
-}
-
-func newTokenService(t *testing.T, p *testenv.PKI) *tokenService {
-	certFile, keyFile := p.Leaf(t, "token-signer", x509.ExtKeyUsageServerAuth)
-	certPEM, _ := os.ReadFile(certFile)
-	keyPEM, _ := os.ReadFile(keyFile)
-	certBlock, _ := pem.Decode(certPEM)
-	keyBlock, _ := pem.Decode(keyPEM)
-	anyKey, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := anyKey.(*ecdsa.PrivateKey)
-	ts := &tokenService{bundle: p.CAFile, mu: make(chan struct{}, 1)}
-	pass := map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pw, _ := r.BasicAuth()
-		scope := r.URL.Query().Get("scope")
-		ts.mu <- struct{}{}
-		ts.log = append(ts.log, user+" "+scope)
-		<-ts.mu
-		if pass[user] == "" || pass[user] != pw || r.URL.Query().Get("account") != user {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
-			return
-		}
-		parts := strings.SplitN(scope, ":", 3)
-		actions := strings.Split(parts[2], ",")
-		if user == "bob" {
-			actions = []string{"pull"}
-		}
-		now := time.Now().Unix()
-		header, _ := json.Marshal(map[string]any{"typ": "JWT", "alg": "ES256", "x5c": []string{base64.StdEncoding.EncodeToString(certBlock.Bytes)}})
-		claims, _ := json.Marshal(map[string]any{
-			"iss": "test-issuer", "sub": user, "aud": r.URL.Query().Get("service"),
-			"exp": now + 300, "nbf": now - 10, "iat": now, "jti": rand.Text(),
-			"access": []map[string]any{{"type": parts[0], "name": parts[1], "actions": actions}},
-		})
-		signingInput := b64url(header) + "." + b64url(claims)
-		digest := sha256.Sum256([]byte(signingInput))
-		rs, ss, err := ecdsa.Sign(rand.Reader, key, digest[:])
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		sig := make([]byte, 64)
-		rs.FillBytes(sig[:32])
-		ss.FillBytes(sig[32:])
-		json.NewEncoder(w).Encode(map[string]any{"token": signingInput + "." + b64url(sig), "expires_in": 300})
-	}))
-	ts.TLS = p.ServerTLS(t, "token-service")
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-// requests lists "user scope" of the token requests of user.
-func (ts *tokenService) requests(user string) []string {
-	ts.mu <- struct{}{}
-	defer func() { <-ts.mu }()
-	var out []string
-	for _, l := range ts.log {
-		if strings.HasPrefix(l, user+" ") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func writeDockerConfig(t *testing.T, host, user, pass string) string {
 	t.Helper()
@@ -559,7 +481,7 @@ func (f *faults) hits(suffix string) int { return int(f.count[suffix].Load()) }
 func faultProxy(t *testing.T, ns *testenv.Server) (string, *faults) {
 	target, _ := url.Parse(ns.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
-	tc, err := tlsConfig("", Options{CAFile: ns.CAFile})
+	tc, err := registry.TLSConfig("", registry.TLS{CAFile: ns.CAFile})
 	if err != nil {
 		t.Fatal(err)
 	}

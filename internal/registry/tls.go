@@ -1,4 +1,4 @@
-package server
+package registry
 
 import (
 	"crypto/tls"
@@ -11,11 +11,25 @@ import (
 	"strings"
 )
 
-// tlsConfig builds the client TLS configuration the way docker does for a notary server
-// (SPEC 1.1): extra CAs are added to the system pool, client certificates come from an
-// explicit pair and from $DOCKER_CONFIG/tls/<host[:port]>/.
-func tlsConfig(host string, o Options) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.SkipTLSVerify}
+// TLS chooses the client TLS configuration of one host.
+type TLS struct {
+	// CAFile holds PEM CAs trusted besides the system ones (--tlscacert).
+	CAFile string
+	// DockerConfigDir enables docker's per-host TLS files:
+	// <dir>/tls/<host[:port]>/*.crt (CAs) and X.cert+X.key (client certificates).
+	DockerConfigDir string
+	// ClientCert and ClientKey are a PEM client certificate pair (a client bundle's
+	// cert.pem and key.pem).
+	ClientCert, ClientKey string
+	// SkipVerify disables server certificate checks.
+	SkipVerify bool
+}
+
+// TLSConfig builds the client TLS configuration the way docker does for a notary server
+// (SPEC 1.1) and a registry: extra CAs are added to the system pool, client
+// certificates come from an explicit pair and from $DOCKER_CONFIG/tls/<host[:port]>/.
+func TLSConfig(host string, o TLS) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.SkipVerify}
 	addCAs := func(file string) error {
 		pemData, err := os.ReadFile(file)
 		if err != nil {
