@@ -110,6 +110,7 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"list", "list example.com/app", 3, "example.com/app"},
 		{"verify", "verify " + empty + " --policy /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
 		{"policy lint", "policy lint /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
+		{"policy pin", "policy pin /nonexistent/policy.yaml example.com/app", 2, "/nonexistent/policy.yaml"},
 		{"policy explain", "policy explain /nonexistent/policy.yaml nginx", 2, "/nonexistent/policy.yaml"},
 		{"init", "init example.com/app", 3, "notary server unavailable"},
 		{"sign", "sign example.com/app:1@sha256:" + strings.Repeat("ab", 32) + " --size 10", 3, "notary server unavailable"},

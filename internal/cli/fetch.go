@@ -1,78 +1,128 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
+	"github.com/trustctl/trustctl/internal/gate"
+	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/client"
 )
 
+// defaultFetchTimeout bounds a whole fetch. A healthy server answers a repository in
+// well under a second and 8 are fetched at once, so 200 repositories take about 30 s;
+// ten minutes is never reached but stops a CI job that a stalling server would keep.
+const defaultFetchTimeout = 10 * time.Minute
+
+// fetchOptions are the inputs of fetch.
+type fetchOptions struct {
+	read       readFlags
+	files      []string
+	policyFile string
+	timeout    time.Duration
+}
+
 func (a *app) fetchCommand() *cobra.Command {
-	var flags readFlags
-	var files []string
+	var o fetchOptions
 	cmd := &cobra.Command{
-		Use:     "fetch [REPOSITORY...] [-f STACKFILE...]",
-		Example: "  trustctl fetch registry.example.com/team/app\n  trustctl fetch -f stack.yml --root-key 80a53ffcfdd3…",
+		Use:     "fetch [REPOSITORY...] [-f STACKFILE...] [--policy POLICY]",
+		Example: "  trustctl fetch registry.example.com/team/app\n  trustctl fetch -f stack.yml --policy policy.yml\n  trustctl fetch -f stack.yml --root-key 80a53ffcfdd3…",
 		Short:   "Download and verify trust data into the trust dir for offline verify",
 		Long: "Download the trust data of repositories (or of every image of compose/stack files) from the " +
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
-			"root rotations) and write it into the trust dir, only once everything verified. --root-key and " +
-			"--root-ca pin the root instead of trusting the first one seen.",
+			"root rotations) and write it into the trust dir, only once everything verified. --policy " +
+			"applies the policy's trust.pins as verify does, and --root-key and --root-ca pin the root, " +
+			"instead of trusting the first one seen: a root failing its pin never enters the trust dir.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := flags.options()
-			if err != nil {
-				return err
-			}
-			var guns []string
-			for _, arg := range args {
-				ref, err := parseImageRef(arg)
-				if err != nil {
-					return err
-				}
-				guns = append(guns, ref.gun)
-			}
-			if len(files) > 0 {
-				uses, err := stack.Load(cmd.Context(), files, stack.Options{})
-				if err != nil {
-					return err
-				}
-				guns = append(guns, stack.Repositories(uses)...)
-			}
-			if len(guns) == 0 {
-				return errors.New("give repositories or -f STACKFILE")
-			}
-			slices.Sort(guns)
-			guns = slices.Compact(guns)
-			repos := make([]*client.Repository, len(guns))
-			for i, gun := range guns {
-				if repos[i], err = a.onlineRepo(gun, client.Options{Now: opts.Now, Pin: opts.Pin}); err != nil {
-					return err
-				}
-			}
-			bar := a.progress("fetching repositories", len(repos))
-			metas, errs := client.FetchAll(cmd.Context(), repos, bar.Increment)
-			bar.Done()
-			for i, gun := range guns {
-				meta := metas[i]
-				if errs[i] != nil {
-					errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
-					continue
-				}
-				for _, bad := range meta.Invalid {
-					a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
-				}
-				fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
-					gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
-					meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
-			}
-			return errors.Join(errs...)
+			return a.fetch(cmd.Context(), o, args)
 		},
 	}
-	flags.register(cmd)
-	cmd.Flags().StringSliceVarP(&files, "file", "f", nil, "compose or stack file whose images' repositories are fetched")
+	o.read.register(cmd)
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.files, "file", "f", nil, "compose or stack file whose images' repositories are fetched")
+	f.StringVar(&o.policyFile, "policy", "", "policy file whose trust.pins pin the roots, as in verify")
+	f.DurationVar(&o.timeout, "timeout", defaultFetchTimeout, "give up on the whole fetch after this long (each request also has its own limit)")
 	return cmd
+}
+
+func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
+	opts, err := o.read.options()
+	if err != nil {
+		return err
+	}
+	if o.timeout <= 0 {
+		return fmt.Errorf("--timeout %s: give a positive duration", o.timeout)
+	}
+	var pol *policy.Policy
+	if o.policyFile != "" {
+		if opts.Pin != nil {
+			return errors.New("give --policy or --root-key/--root-ca, not both")
+		}
+		if pol, err = policy.Load(o.policyFile); err != nil {
+			return err
+		}
+	}
+	var guns []string
+	for _, arg := range args {
+		ref, err := parseImageRef(arg)
+		if err != nil {
+			return err
+		}
+		guns = append(guns, ref.gun)
+	}
+	if len(o.files) > 0 {
+		uses, err := stack.Load(ctx, o.files, stack.Options{})
+		if err != nil {
+			return err
+		}
+		guns = append(guns, stack.Repositories(uses)...)
+	}
+	if len(guns) == 0 {
+		return errors.New("give repositories or -f STACKFILE")
+	}
+	slices.Sort(guns)
+	guns = slices.Compact(guns)
+	repos := make([]*client.Repository, len(guns))
+	for i, gun := range guns {
+		copts := client.Options{Now: opts.Now, Pin: opts.Pin}
+		if pol != nil {
+			copts.Pin = gate.TrustPin(pol, gun)
+		}
+		if repos[i], err = a.onlineRepo(gun, copts); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	bar := a.progress("fetching repositories", len(repos))
+	metas, errs := client.FetchAll(ctx, repos, bar.Increment)
+	bar.Done()
+	for i, gun := range guns {
+		meta := metas[i]
+		if errs[i] != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: not done within --timeout %s: %w", gun, o.timeout, errs[i]))
+				continue
+			}
+			errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
+			continue
+		}
+		if meta.TrustOnFirstUse {
+			a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+		}
+		for _, bad := range meta.Invalid {
+			a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+		}
+		fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
+			gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
+			meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	return errors.Join(errs...)
 }

@@ -39,6 +39,12 @@ func (a *app) keyRotateCommand() *cobra.Command {
 				id, where = pub.ID(), " (on the server)"
 			}
 			fmt.Fprintf(a.streams.Out, "Rotated the %s key of %s: new key %s%s\n", role, gun, id, where)
+			if role == tuf.RoleRoot {
+				fmt.Fprintf(a.streams.Out, "New root certificate ID: %s\n"+
+					"Pins (trust.pins root_keys) on the old root certificate still hold: the new root is signed by the old key, "+
+					"and verify follows the chain. Pin the new one with `trustctl policy pin POLICY %s` after `trustctl fetch %s`, "+
+					"then remove the old ID from root_keys if it should no longer be trusted (docs/policy.md).\n", pub.ID(), gun, gun)
+			}
 			return nil
 		},
 	}

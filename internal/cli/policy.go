@@ -16,9 +16,9 @@ func (a *app) policyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "policy",
 		Example: "  trustctl policy lint policy.yml",
-		Short:   "Check and explain verify policies",
+		Short:   "Check, explain and pin verify policies",
 	}
-	cmd.AddCommand(a.policyLintCommand(), a.policyExplainCommand())
+	cmd.AddCommand(a.policyLintCommand(), a.policyExplainCommand(), a.policyPinCommand())
 	return cmd
 }
 

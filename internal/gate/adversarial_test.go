@@ -79,6 +79,18 @@ func TestRunAdversarial(t *testing.T) {
 			r.SetRoleKeys(tuf.RoleRoot, tuftest.NewCertKey(t, "registry.example.com/other", now.Add(-time.Hour), now.AddDate(1, 0, 0)))
 			r.Publish(t)
 		}, now, policy.TrustError, "cert-invalid"},
+		{"snapshot hides targets/releases; targets holds a stale 1.0", func(t *testing.T, r *tuftest.Repo) {
+			r.AddTarget(tuf.RoleTargets, "1.0", []byte("stale"))
+			r.Publish(t)
+			delete(r.Snapshot.Meta, "targets/releases")
+			r.SignRole(t, tuf.RoleSnapshot)
+			r.UpdateTimestamp(t)
+		}, now, policy.TrustError, "targets/releases (targets/releases.json): no-trust-data: delegated by targets but not listed in the snapshot"},
+		{"targets/releases refused; targets holds a stale 1.0", func(t *testing.T, r *tuftest.Repo) {
+			r.AddTarget(tuf.RoleTargets, "1.0", []byte("stale"))
+			r.Signers["targets/releases"] = []*tuf.Signer{tuftest.NewKey(t)}
+			r.Publish(t)
+		}, now, policy.TrustError, "targets/releases"},
 		{"delegation outside its paths", func(t *testing.T, r *tuftest.Repo) {
 			r.Targets[tuf.RoleTargets].Delegations.Roles[0].Paths = []string{"2."}
 			r.Publish(t)
@@ -136,5 +148,36 @@ func TestRunMissingDelegationFile(t *testing.T) {
 	}
 	if got[0].Result != policy.TrustError || !strings.Contains(got[0].Reason, "trust data missing") || !strings.Contains(got[0].Reason, "releases.json") {
 		t.Errorf("got %s %q", got[0].Result, got[0].Reason)
+	}
+}
+
+// TestRunDelegateRemoved: after a legitimate delegate remove the parent no longer
+// delegates to the role; the snapshot keeps its entry, as notary-server's does, and tags
+// resolve from targets.
+func TestRunDelegateRemoved(t *testing.T) {
+	r := tuftest.New(t, gun, now)
+	r.Delegate(tuf.RoleTargets, "targets/releases", []string{""}, tuftest.NewKey(t))
+	r.AddTarget("targets/releases", "1.0", []byte("x"))
+	r.AddTarget(tuf.RoleTargets, "1.0", []byte("y"))
+	r.Publish(t)
+	r.Targets[tuf.RoleTargets].Delegations.Roles = nil
+	r.Targets[tuf.RoleTargets].Version++
+	r.SignRole(t, tuf.RoleTargets)
+	r.Snapshot.Meta[tuf.RoleTargets] = tuf.NewFileMeta(r.Files[tuf.RoleTargets])
+	r.SignRole(t, tuf.RoleSnapshot)
+	r.UpdateTimestamp(t)
+	tmp := t.TempDir()
+	text := "version: 1\ntrust: {on_unpinned: warn}\ndefault: {require: signed}\n"
+	pol, err := policy.Parse(writeFile(t, tmp, "policy.yml", text), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, tmp, "stack.yml", "services:\n  app:\n    image: "+gun+":1.0\n")
+	got, err := Run(context.Background(), Options{Files: []string{file}, Stack: stack.Options{Mode: stack.ModeStack, Environ: []string{}}, Policy: pol, TrustDir: r.TrustDir(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got[0]; d.Result.Kind() != nil || !strings.Contains(d.Reason, "in targets") {
+		t.Errorf("got %s %q, want the tag of targets", d.Result, d.Reason)
 	}
 }

@@ -109,10 +109,7 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 	if err := ctx.Err(); err != nil {
 		return verified{problem: &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: err.Error()}}
 	}
-	ropts := repo.Options{Now: now}
-	if pin, ok := opts.Policy.PinFor(gun); ok {
-		ropts.Pin = &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
-	}
+	ropts := repo.Options{Now: now, Pin: TrustPin(opts.Policy, gun)}
 	r, err := repo.Open(opts.TrustDir, gun, ropts)
 	if errors.Is(err, tuf.ErrExpired) && opts.Policy.Expired() == policy.ActionWarn {
 		// trust.expired: warn evaluates expired data as if it were current; the
@@ -136,6 +133,16 @@ func verifyRepository(ctx context.Context, opts Options, gun string, now time.Ti
 	return verified{repo: r}
 }
 
+// TrustPin is the root pin the policy sets for a repository, nil when none covers it.
+// verify and fetch --policy both take it from here, so they pin alike.
+func TrustPin(p *policy.Policy, gun string) *tuf.Pin {
+	pin, ok := p.PinFor(gun)
+	if !ok {
+		return nil
+	}
+	return &tuf.Pin{CertIDs: pin.RootKeys, CAs: pin.CA}
+}
+
 func problemKind(err error) policy.TrustErrorKind {
 	switch {
 	case errors.Is(err, tuf.ErrNoTrustData):
@@ -157,6 +164,9 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if img.Tag != "" {
 		if t, err := r.Lookup(img.Tag); err == nil {
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
+			if shadow := shadowingRole(r, img.Tag, t.Role); shadow != nil && f.Trust == nil {
+				f.Trust = shadow
+			}
 		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
 			f.Trust = refused
 		}
@@ -170,7 +180,28 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	if len(f.ReleasedTags) == 0 && f.Trust == nil {
 		f.Trust = refusedRole(r, "")
 	}
+	if f.Trust == nil {
+		f.Trust = shadowingRole(r, "", "")
+	}
 	return f
+}
+
+// shadowingRole is the trust problem of a refused role that could hold tag ("" = any)
+// ahead of where it was found: a role whose file is missing, hidden by the snapshot or
+// rolled back may hold a newer record, and targets/releases comes before targets in
+// docker's lookup. The found entry is then not the answer (issue: no hidden
+// delegations); notary walks past such roles.
+func shadowingRole(r *repo.Repo, tag, foundIn string) *policy.TrustProblem {
+	for _, role := range r.Roles() {
+		if role.Err == nil || tag != "" && !slices.ContainsFunc(role.Paths, func(p string) bool { return strings.HasPrefix(tag, p) }) {
+			continue
+		}
+		unknown := errors.Is(role.Err, tuf.ErrNoTrustData) || errors.Is(role.Err, tuf.ErrRollback)
+		if unknown || role.Name == repo.ReleasesRole && foundIn == tuf.RoleTargets {
+			return &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: role.Err.Error()}
+		}
+	}
+	return nil
 }
 
 // refusedRole is the trust problem behind a tag that is not found, when a delegation
@@ -195,8 +226,12 @@ func roleSignatures(r *repo.Repo, tag, digest string) []policy.RoleSignature {
 		}
 		out = append(out, policy.RoleSignature{Role: h.Role, Tag: tag, Digest: h.Digest, Verified: true, KeyIDs: h.SignedBy})
 	}
-	for _, bad := range r.Invalid() {
-		out = append(out, policy.RoleSignature{Role: bad.Role, Tag: tag, Problem: fmt.Sprint(bad)})
+	// Refused roles count for no one; their delegated keys tell which team a refusal
+	// concerns.
+	for _, role := range r.Roles() {
+		if role.Err != nil {
+			out = append(out, policy.RoleSignature{Role: role.Name, Tag: tag, Problem: role.Err.Error(), KeyIDs: role.KeyIDs})
+		}
 	}
 	return out
 }

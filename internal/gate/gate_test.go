@@ -130,8 +130,8 @@ teams:
 	}
 }
 
-// TestRunTamperedTeamRole: a team role whose file was altered counts for no team, and
-// the rest of the repository still verifies.
+// TestRunTamperedTeamRole: a team role whose file was altered counts for no team; the
+// decision is a trust error that names it.
 func TestRunTamperedTeamRole(t *testing.T) {
 	w := newWorld(t)
 	path := filepath.Join(w.dir.Root, "tuf", gun, "metadata", "targets", "security.json")
@@ -153,8 +153,10 @@ func TestRunTamperedTeamRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Result != policy.Fail {
-		t.Errorf("got %s %q, want fail: the tampered security role must not count", got[0].Result, got[0].Reason)
+	// It is a trust error naming the role and why, not "has not signed it" (exit 1).
+	if got[0].Result != policy.TrustError || !strings.Contains(got[0].Reason, "team security: role targets/security was refused") ||
+		!strings.Contains(got[0].Reason, "hash-mismatch: sha256 differs") {
+		t.Errorf("got %s %q, want a trust error naming targets/security", got[0].Result, got[0].Reason)
 	}
 }
 

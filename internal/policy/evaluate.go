@@ -248,7 +248,12 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 	}
 	d.Digest = digest
 	if r.require == RequireTeams {
-		signed, fail := p.teamsSigned(r.teams, f, digest, what)
+		signed, fail, refused := p.teamsSigned(r.teams, f, digest, what)
+		if refused != "" {
+			// The team may well have signed: a trust data error, not a missing signature.
+			d.Result, d.Reason, d.Code = TrustError, refused, CodeTrustData
+			return
+		}
 		if fail != "" {
 			d.Result, d.Reason, d.Code = Fail, fail, CodeTeamsMissing
 			return
@@ -319,8 +324,9 @@ func signers(f Facts, digest string) []string {
 }
 
 // teamsSigned checks that every team signed digest: one of its roles holds it, or a
-// member's key signed a role that holds it; only verified roles count.
-func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail string) {
+// member's key signed a role that holds it; only verified roles count. refused names the
+// first team that has not signed while a role of it was refused, and why.
+func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail, refused string) {
 	var problems []string
 	for _, name := range teams {
 		t := p.teams[name]
@@ -339,16 +345,28 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (sign
 		switch {
 		case ok:
 			signed = append(signed, name)
+			continue
 		case len(others) > 0:
 			problems = append(problems, fmt.Sprintf("team %s signed %s instead", name, strings.Join(others, ", ")))
 		default:
 			problems = append(problems, fmt.Sprintf("team %s has not signed it", name))
 		}
+		if refused == "" {
+			if i := slices.IndexFunc(f.Roles, t.refused); i >= 0 {
+				refused = fmt.Sprintf("team %s: role %s was refused: %s", name, f.Roles[i].Role, f.Roles[i].Problem)
+			}
+		}
 	}
 	if len(problems) > 0 {
-		return nil, what + ": " + strings.Join(problems, "; ")
+		return nil, what + ": " + strings.Join(problems, "; "), refused
 	}
-	return signed, ""
+	return signed, "", ""
+}
+
+// refused tells whether rs is a role of the team whose metadata was refused.
+func (t *team) refused(rs RoleSignature) bool {
+	return !rs.Verified && rs.Problem != "" && (slices.Contains(t.roles, rs.Role) ||
+		slices.ContainsFunc(rs.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] }))
 }
 
 func (t *team) signs(rs RoleSignature) bool {

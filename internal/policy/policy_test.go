@@ -261,7 +261,7 @@ func TestEvaluate(t *testing.T) {
 			signedBy: []string{"qa", "security"},
 		},
 		{
-			name: "role that failed verification counts for no team",
+			name: "role that failed verification counts for no team: a trust error naming it",
 			facts: Facts{
 				Image:   img(t, "registry.example.com/payments/api:1"),
 				Release: release("1", digestA),
@@ -270,8 +270,8 @@ func TestEvaluate(t *testing.T) {
 					signedBy("targets/sec", digestA, m["carol"].certID),
 				},
 			},
-			result: Fail,
-			reason: "team qa has not signed it",
+			result: TrustError,
+			reason: "team qa: role targets/qa was refused: expired",
 		},
 		{
 			name: "teams need a release",

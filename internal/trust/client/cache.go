@@ -36,7 +36,21 @@ func newOverlay(cache repo.DirSource) *overlay {
 	return &overlay{cache: cache, files: map[string][]byte{}, read: map[string][]byte{}}
 }
 
+// Read is tuf.Source's: it records what it returns.
 func (o *overlay) Read(name string, limit int64) ([]byte, error) {
+	b, err := o.peek(name, limit)
+	if err != nil || int64(len(b)) > limit {
+		return b, err
+	}
+	o.mu.Lock()
+	o.read[name] = b
+	o.mu.Unlock()
+	return b, nil
+}
+
+// peek reads like Read without recording: for the download path, which looks at files
+// that verification may never accept.
+func (o *overlay) peek(name string, limit int64) ([]byte, error) {
 	b, ok := o.files[name]
 	if !ok {
 		var err error
@@ -47,9 +61,6 @@ func (o *overlay) Read(name string, limit int64) ([]byte, error) {
 	if int64(len(b)) > limit {
 		return b[:limit+1], nil
 	}
-	o.mu.Lock()
-	o.read[name] = b
-	o.mu.Unlock()
 	return b, nil
 }
 

@@ -72,12 +72,19 @@ func TestFixturesVerify(t *testing.T) {
 			// Removing alice's key left targets/releases without keys: notary warns
 			// "valid signatures did not meet threshold for targets/releases".
 			wantInvalid := map[string]string{"experiments/rotation-admin/trust/tuf/127.0.0.1:5000/dev/rotate/metadata": "targets/releases"}[rel]
+			// A delegation that has published no file yet is not in the snapshot:
+			// refused, since a snapshot could hide it just so (issue 10 item 6).
+			unpublished := 0
 			for _, e := range r.Invalid() {
+				if _, statErr := os.Stat(filepath.Join(p, tuf.FileName(e.Role))); statErr != nil && errors.Is(e, tuf.ErrNoTrustData) {
+					unpublished++
+					continue
+				}
 				if e.Role != wantInvalid || !errors.Is(e, tuf.ErrThreshold) {
 					t.Errorf("invalid delegation: %v", e)
 				}
 			}
-			if wantInvalid != "" && len(r.Invalid()) != 1 {
+			if wantInvalid != "" && len(r.Invalid())-unpublished != 1 {
 				t.Errorf("want %s reported invalid, got %v", wantInvalid, r.Invalid())
 			}
 		})

@@ -77,7 +77,10 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(dir, DirPerm); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The temporary name is kept short: a long role name (a 240-byte delegation) plus
+	// a suffix would overflow NAME_MAX.
+	base := filepath.Base(path)
+	tmp, err := os.CreateTemp(dir, "."+base[:min(len(base), 64)]+".tmp-*")
 	if err != nil {
 		return err
 	}

@@ -137,17 +137,19 @@ func (m FileMeta) Check(data []byte) error {
 		return reasonf(ErrLength, "%d bytes, %d recorded", len(data), m.Length)
 	}
 	known := 0
-	for alg, want := range m.Hashes {
+	// In a fixed order, so that a tampered file is reported the same way every time.
+	for _, alg := range []string{HashSHA256, HashSHA512} {
+		want, ok := m.Hashes[alg]
+		if !ok {
+			continue
+		}
 		var got []byte
-		switch alg {
-		case HashSHA256:
+		if alg == HashSHA256 {
 			s := sha256.Sum256(data)
 			got = s[:]
-		case HashSHA512:
+		} else {
 			s := sha512.Sum512(data)
 			got = s[:]
-		default:
-			continue
 		}
 		known++
 		if subtle.ConstantTimeCompare(got, want) != 1 {

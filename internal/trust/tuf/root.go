@@ -17,9 +17,9 @@ import (
 //
 // Unlike notary, the CA check accepts any extended key usage: notary verifies with Go's
 // default serverAuth usage, so the codeSigning certificates notary itself generates can
-// never pass its CA pinning (SPEC §6.2). The pin applies to the oldest root of the cached
-// rotation chain (root.json alone when there is none); later roots are trusted through
-// the chain's signatures, whereas notary checks pins against every new root.
+// never pass its CA pinning (SPEC §6.2). The pin holds when a root of the verified
+// rotation chain is signed by pinned keys (see verifyRootChain); later roots are trusted
+// through the chain's signatures.
 type Pin struct {
 	CertIDs []string
 	CAs     *x509.CertPool
@@ -160,11 +160,17 @@ func parseRoot(file string, raw []byte) (*parsedRoot, error) {
 }
 
 // verifyRootChain verifies chain (oldest first, the current root.json last): the oldest
-// is signed by its own root certificates and matches the pin; every later one is signed
-// by a threshold of its predecessor's root certificates and by its own. Certificate
-// expiry is checked for the current root only: superseded roots may have expired.
+// is signed by its own root certificates; every later one is signed by a threshold of
+// its predecessor's root certificates and by its own. Certificate expiry is checked for
+// the current root only: superseded roots may have expired.
+//
+// A pin names a root key, and the chain carries it forward (TUF 5.3): it holds when
+// some root of the verified chain is signed by a threshold of pinned keys. So a runner
+// with an old cache and a fresh one, which walks the chain from version 1, decide the
+// same after any number of rotations.
 func verifyRootChain(gun string, chain []*parsedRoot, pin *Pin, now time.Time) error {
 	var prev *parsedRoot
+	pinned := pin == nil
 	for i, p := range chain {
 		current := i == len(chain)-1
 		fail := func(err error) error { return newVerifyError(gun, RoleRoot, p.file, err) }
@@ -185,16 +191,57 @@ func verifyRootChain(gun string, chain []*parsedRoot, pin *Pin, now time.Time) e
 		if _, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(own), threshold); err != nil {
 			return fail(err)
 		}
-		if prev == nil && pin != nil {
-			pinned := slices.DeleteFunc(own, func(k rootKey) bool { return !pin.matches(k, now) })
-			if len(pinned) == 0 {
-				return fail(reasonf(ErrPinMismatch, "no root certificate matches the pin"))
-			}
-			if _, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(pinned), threshold); err != nil {
-				return fail(reasonf(ErrPinMismatch, "pinned root keys did not sign: %v", err))
-			}
+		if !pinned {
+			keys := slices.DeleteFunc(slices.Clone(own), func(k rootKey) bool { return !pin.matches(k, now) })
+			_, err := verifySignatures(p.env.Signatures, p.canonical, keyMap(keys), threshold)
+			pinned = len(keys) > 0 && err == nil
 		}
 		prev = p
 	}
+	if !pinned {
+		cur := chain[len(chain)-1]
+		return newVerifyError(gun, RoleRoot, cur.file, reasonf(ErrPinMismatch,
+			"no root of versions %d to %d is signed by a pinned key: expected %s, the root keys are %s",
+			chain[0].root.Version, cur.root.Version, pin.describe(), strings.Join(certIDs(cur.root), ", ")))
+	}
 	return nil
+}
+
+// describe names what a pin admits, for messages.
+func (p *Pin) describe() string {
+	what := slices.Clone(p.CertIDs)
+	if p.CAs != nil {
+		what = append(what, "a certificate of the pinned CAs")
+	}
+	if len(what) == 0 {
+		return "nothing"
+	}
+	return strings.Join(what, " or ")
+}
+
+// certIDs are the certificate (TUF) IDs of a root's root keys, sorted.
+func certIDs(r *Root) []string {
+	ids := slices.Clone(r.Roles[RoleRoot].KeyIDs)
+	slices.Sort(ids)
+	return ids
+}
+
+// VerifyNextRoot checks a root that follows the trusted one: at the next version (a
+// rotation) or at the same version (re-signed, as after a certificate renewal), signed
+// by a threshold of the trusted root's keys and by a threshold of its own. The fetch
+// path checks each root it downloads this way before it asks for the next.
+func VerifyNextRoot(gun string, trusted, next []byte, now time.Time) error {
+	t, err := parseRoot(FileName(RoleRoot), trusted)
+	if err != nil {
+		return newVerifyError(gun, RoleRoot, FileName(RoleRoot), err)
+	}
+	n, err := parseRoot(FileName(RoleRoot), next)
+	if err != nil {
+		return newVerifyError(gun, RoleRoot, FileName(RoleRoot), err)
+	}
+	if v := n.root.Version; v != t.root.Version && v != t.root.Version+1 {
+		return newVerifyError(gun, RoleRoot, FileName(RoleRoot),
+			reasonf(ErrMalformed, "version %d cannot follow version %d", v, t.root.Version))
+	}
+	return verifyRootChain(gun, []*parsedRoot{t, n}, nil, now)
 }

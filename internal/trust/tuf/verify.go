@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"slices"
 	"strconv"
@@ -112,6 +113,30 @@ type verifier struct {
 // up to targets is returned as a *VerifyError; a refused delegation is recorded in
 // Repository.Invalid and its subtree ignored.
 func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
+	u, err := Begin(gun, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := u.Timestamp(); err != nil {
+		return nil, err
+	}
+	if _, err := u.Snapshot(); err != nil {
+		return nil, err
+	}
+	return u.Targets()
+}
+
+// Update is a verification that runs a step at a time, in TUF's order, so that a
+// client verifies each file before it uses a length or hash the file states (notary's
+// tufClient loads each file into its builder as it downloads it). Each step reads its
+// file from the source when it is called.
+type Update struct {
+	v       *verifier
+	rootRaw []byte
+}
+
+// Begin verifies the root with its rotation chain and the pin.
+func Begin(gun string, src Source, opts VerifyOptions) (*Update, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -121,22 +146,38 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := v.repo.Root
+	return &Update{v: v, rootRaw: rootRaw}, nil
+}
+
+// Timestamp verifies timestamp.json with the root's timestamp keys.
+func (u *Update) Timestamp() (*Timestamp, error) {
+	v := u.v
 	ts := new(Timestamp)
-	if _, err := v.load(RoleTimestamp, MaxTimestampSize, nil, roleKeys(root, RoleTimestamp), ts, ts.check); err != nil {
+	if _, err := v.load(RoleTimestamp, MaxTimestampSize, nil, roleKeys(v.repo.Root, RoleTimestamp), ts, ts.check); err != nil {
 		return nil, err
 	}
 	v.repo.Timestamp = ts
+	return ts, nil
+}
+
+// Snapshot verifies snapshot.json against the timestamp's record and the root's
+// snapshot keys.
+func (u *Update) Snapshot() (*Snapshot, error) {
+	v := u.v
 	sn := new(Snapshot)
-	snMeta := ts.Meta[RoleSnapshot]
-	if _, err := v.load(RoleSnapshot, snMeta.Length, &snMeta, roleKeys(root, RoleSnapshot), sn, sn.check); err != nil {
+	snMeta := v.repo.Timestamp.Meta[RoleSnapshot]
+	if _, err := v.load(RoleSnapshot, snMeta.Length, &snMeta, roleKeys(v.repo.Root, RoleSnapshot), sn, sn.check); err != nil {
 		return nil, err
 	}
 	v.repo.Snapshot = sn
-	// The root found must be the one the snapshot names, or it is stale or swapped.
-	if err := sn.Meta[RoleRoot].Check(rootRaw); err != nil {
-		return nil, newVerifyError(gun, RoleRoot, FileName(RoleRoot), fmt.Errorf("against the snapshot: %w", err))
-	}
+	return sn, nil
+}
+
+// Targets verifies targets.json and the delegations under it, then the root against
+// the snapshot's record, and returns the verified repository.
+func (u *Update) Targets() (*Repository, error) {
+	v := u.v
+	root := v.repo.Root
 	rk := root.Roles[RoleTargets]
 	top := &TargetsRole{Name: RoleTargets, KeyIDs: rk.KeyIDs, Keys: subset(root.Keys, rk.KeyIDs), Threshold: rk.Threshold, Paths: []string{""}}
 	if _, err := v.loadTargets(top); err != nil {
@@ -144,6 +185,15 @@ func Verify(gun string, src Source, opts VerifyOptions) (*Repository, error) {
 	}
 	v.repo.Targets = top
 	v.delegations(top)
+	// The root found must be the one the snapshot names, or it is stale or swapped. It
+	// is checked last: a replay that names another root and also rolls a targets file
+	// or a delegation back is reported as the rollback it is.
+	if err := v.repo.Snapshot.Meta[RoleRoot].Check(u.rootRaw); err != nil {
+		if i := slices.IndexFunc(v.repo.Invalid, func(e *VerifyError) bool { return e.Reason == ErrRollback }); i >= 0 {
+			return nil, v.repo.Invalid[i]
+		}
+		return nil, newVerifyError(v.gun, RoleRoot, FileName(RoleRoot), fmt.Errorf("against the snapshot: %w", err))
+	}
 	// Delegations append concurrently: report in a stable order.
 	slices.SortStableFunc(v.repo.Expired, func(a, b *VerifyError) int { return strings.Compare(a.Role, b.Role) })
 	return v.repo, nil
@@ -346,8 +396,17 @@ func (v *verifier) fresh(role string, c Common) error {
 // as a report, the targets it lists outside its paths, which are ignored.
 func (v *verifier) loadTargets(r *TargetsRole) (*VerifyError, error) {
 	meta, ok := v.repo.Snapshot.Meta[r.Name]
-	if !ok {
+	switch {
+	case ok:
+	case r.Name == RoleTargets:
 		return nil, nil
+	case v.opts.Trusted[r.Name] > 0:
+		// The parent still delegates to it: the snapshot dropped it to hide it.
+		return nil, reasonf(ErrRollback, "the snapshot no longer lists it; the trusted snapshot did, at version %d", v.opts.Trusted[r.Name])
+	default:
+		// A delegation the snapshot hides is refused, never an empty role that a lookup
+		// walks past (TUF 5.6.7.1; python-tuf refuses it too, notary does not).
+		return nil, reasonf(ErrNoTrustData, "delegated by %s but not listed in the snapshot (hidden by it, or never published by its signers)", path.Dir(r.Name))
 	}
 	t := new(Targets)
 	signers, err := v.load(r.Name, meta.Length, &meta, keySet{Keys: r.Keys, Threshold: r.Threshold}, t,
