@@ -163,3 +163,32 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFormatEverywhere walks the command tree: -o json is accepted by the commands
+// that print data and refused by every other one, never silently ignored.
+func TestOutputFormatEverywhere(t *testing.T) {
+	withFormats := map[string]bool{"list": true, "inspect": true, "key list": true, "delegate list": true,
+		"policy explain": true, "bundle inspect": true}
+	a := &app{streams: Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, getenv: os.Getenv, cfg: viper.New()}
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+		if cmd.HasSubCommands() || !cmd.HasParent() {
+			return
+		}
+		name := commandName(cmd)
+		if err := cmd.ParseFlags([]string{"-o", "json"}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		err := checkOutput(cmd, "json")
+		if withFormats[name] != (err == nil) {
+			t.Errorf("%s -o json: %v; want it accepted only by %v", name, err, withFormats)
+		}
+		if err != nil && !strings.Contains(err.Error(), "has no output formats") {
+			t.Errorf("%s -o json: %v", name, err)
+		}
+	}
+	walk(a.rootCommand())
+}
