@@ -7,11 +7,17 @@
 #                                          whose mime/multipart strips "targets/" from the part
 #                                          file name so the stock server rejects every delegation
 #   registry                               distribution v3 registry, for signing real images
+#   docker-lookup                          test oracle: docker 28's tag lookup (GetTargetByName +
+#                                          its role filter) on notary v0.7.0's client library;
+#                                          source internal/trust/repo/testdata/dockerlookup
+#   docker-compose                         docker compose v5.6.0, for `config` merges of pin files
+#                                          (works without an engine)
 #
 # Binaries that exist are kept (FORCE=1 rebuilds); compiled packages stay in the Go build
 # cache, so a rebuild on a warm machine takes seconds.
 set -euo pipefail
 NOTARY_VERSION=v0.7.0
+COMPOSE_VERSION=v5.6.0
 REGISTRY_VERSION=v3.1.2
 BINDIR="${1:-${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}}"
 mkdir -p "$BINDIR"
@@ -57,6 +63,31 @@ GO
   sed -i 's/strings.TrimSuffix(part.FileName(), ".json")/strings.TrimSuffix(rawFileName(part), ".json")/' \
     "$work/notary/server/handlers/default.go"
   (cd "$work/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/notary-server-fixed" ./cmd/notary-server)
+fi
+
+if [ ! -x "$BINDIR/docker-lookup" ] || [ "${FORCE:-0}" = 1 ]; then
+  log "building docker-lookup"
+  src="$(GOFLAGS= go mod download -json "github.com/theupdateframework/notary@$NOTARY_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || { log "cannot find notary source"; exit 1; }
+  oracle="$(mktemp -d)"
+  cp -r "$src" "$oracle/notary"
+  chmod -R u+w "$oracle/notary"
+  mkdir -p "$oracle/notary/cmd/docker-lookup"
+  cp "$(dirname "$0")/../internal/trust/repo/testdata/dockerlookup/main.go" "$oracle/notary/cmd/docker-lookup/"
+  (cd "$oracle/notary" && GOFLAGS=-mod=mod go build -o "$BINDIR/docker-lookup" ./cmd/docker-lookup)
+  rm -rf "$oracle"
+fi
+
+if [ ! -x "$BINDIR/docker-compose" ] || [ "${FORCE:-0}" = 1 ]; then
+  # built inside its own module: its go.mod has exclude directives, which go install refuses
+  log "building docker-compose $COMPOSE_VERSION"
+  src="$(GOFLAGS= go mod download -json "github.com/docker/compose/v5@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || { log "cannot find docker compose source"; exit 1; }
+  compose="$(mktemp -d)"
+  cp -r "$src" "$compose/compose"
+  chmod -R u+w "$compose/compose"
+  (cd "$compose/compose" && GOFLAGS=-mod=mod go build -o "$BINDIR/docker-compose" ./cmd)
+  rm -rf "$compose"
 fi
 
 if [ ! -x "$BINDIR/registry" ] || [ "${FORCE:-0}" = 1 ]; then

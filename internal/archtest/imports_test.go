@@ -22,6 +22,7 @@ var forbidden = map[string][]string{
 	"internal/gate":   {"internal/cli"},
 	// The one HTTP client knows nothing of trust data: notary's dialect is built on it.
 	"internal/registry": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
+	"internal/pin":      {"internal/cli", "internal/gate", "internal/trust"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the

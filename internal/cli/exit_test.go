@@ -110,6 +110,8 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"list", "list example.com/app", 3, "example.com/app"},
 		{"verify", "verify " + empty + " --policy /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
 		{"policy lint", "policy lint /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
+		{"pin", "pin " + empty + " --policy /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
+		{"resolve", "resolve example.com/app:1", 3, "example.com/app"},
 		{"policy pin", "policy pin /nonexistent/policy.yaml example.com/app", 2, "/nonexistent/policy.yaml"},
 		{"policy explain", "policy explain /nonexistent/policy.yaml nginx", 2, "/nonexistent/policy.yaml"},
 		{"init", "init example.com/app", 3, "notary server unavailable"},
@@ -168,7 +170,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 // that print data and refused by every other one, never silently ignored.
 func TestOutputFormatEverywhere(t *testing.T) {
 	withFormats := map[string]bool{"list": true, "inspect": true, "key list": true, "delegate list": true,
-		"policy explain": true, "bundle inspect": true}
+		"policy explain": true, "bundle inspect": true, "resolve": true}
 	a := &app{streams: Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, getenv: os.Getenv, cfg: viper.New()}
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {

@@ -88,6 +88,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.inspectCommand(),
 		a.listCommand(),
 		a.verifyCommand(),
+		a.resolveCommand(),
+		a.pinCommand(),
 		a.policyCommand(),
 		a.initCommand(),
 		a.signCommand(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
+	"github.com/trustctl/trustctl/internal/pin"
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/stack"
@@ -27,6 +28,7 @@ func (a *app) verifyCommand() *cobra.Command {
 		envFiles    []string
 		formats     []string
 		outputFiles []string
+		pinFile     string
 	)
 	cmd := &cobra.Command{
 		Use:     "verify FILE... --policy POLICY",
@@ -38,45 +40,61 @@ func (a *app) verifyCommand() *cobra.Command {
 			"3 trust data error (docs/exit-codes.md).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			at, err := parseNow(now)
-			if err != nil {
-				return err
-			}
-			stackMode, err := parseStackMode(mode)
-			if err != nil {
-				return err
-			}
-			outputs, err := pairOutputs(formats, outputFiles)
-			if err != nil {
-				return err
-			}
-			pol, err := policy.Load(policyFile)
-			if err != nil {
-				return err
-			}
-			decisions, err := gate.Run(cmd.Context(), gate.Options{
-				Files:    args,
-				Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
-				Policy:   pol,
-				TrustDir: store.Dir{Root: a.trustDir()},
-				Now:      at,
-				Log:      a.log,
-			})
-			if err != nil {
-				return err
-			}
-			relativeSources(decisions)
-			rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
-			for _, out := range outputs {
-				if err := a.writeReport(out, rep); err != nil {
+			if pinFile != "" {
+				if err := pin.CheckTarget(pinFile, args); err != nil {
 					return err
 				}
 			}
-			// The reports are written: the error is only the summary, of the worst result's kind.
-			if kind := policy.Worst(decisions).Kind(); kind != nil {
-				return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
+			run := func() error {
+				at, err := parseNow(now)
+				if err != nil {
+					return err
+				}
+				stackMode, err := parseStackMode(mode)
+				if err != nil {
+					return err
+				}
+				outputs, err := pairOutputs(formats, outputFiles)
+				if err != nil {
+					return err
+				}
+				pol, err := policy.Load(policyFile)
+				if err != nil {
+					return err
+				}
+				decisions, err := gate.Run(cmd.Context(), gate.Options{
+					Files:    args,
+					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+					Policy:   pol,
+					TrustDir: store.Dir{Root: a.trustDir()},
+					Now:      at,
+					Log:      a.log,
+				})
+				if err != nil {
+					return err
+				}
+				relativeSources(decisions)
+				rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
+				for _, out := range outputs {
+					if err := a.writeReport(out, rep); err != nil {
+						return err
+					}
+				}
+				// The reports are written: the error is only the summary, of the worst result's kind.
+				if kind := policy.Worst(decisions).Kind(); kind != nil {
+					return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
+				}
+				if pinFile == "" {
+					return nil
+				}
+				return writePinFile(pinFile, args, pin.Override{Decisions: decisions, Policy: policyFile, Time: at, Tool: "trustctl " + version})
 			}
-			return nil
+			err := run()
+			if err != nil && pinFile != "" {
+				// a gate that did not pass leaves nothing pinned for the next step
+				err = errors.Join(err, pin.Remove(pinFile))
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -87,6 +105,8 @@ func (a *app) verifyCommand() *cobra.Command {
 	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
 	f.StringArrayVar(&formats, "format", []string{"table"}, "report format: table, json, junit, sarif, github (repeatable)")
 	f.StringArrayVar(&outputFiles, "output-file", nil, "file for the format at the same position (repeatable; the first format without one goes to stdout)")
+	f.StringVar(&pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
+		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
 	cmd.MarkFlagRequired("policy")
 	return cmd
 }
@@ -170,4 +190,18 @@ func writeFileWith(path string, render func(io.Writer) error) error {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
+}
+
+// writePinFile writes the override of a passing verdict, with the files' version.
+func writePinFile(path string, files []string, o pin.Override) error {
+	v, err := stack.Version(files)
+	if err != nil {
+		return err
+	}
+	o.Version = v
+	data, err := pin.Render(o)
+	if err != nil {
+		return err
+	}
+	return pin.Write(path, data)
 }

@@ -49,9 +49,8 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 	decisions := make([]policy.Decision, len(uses))
 	byRepo := make(map[string][]int) // use indexes per repository
 	for i, use := range uses {
-		if use.BuildOnly {
-			decisions[i] = policy.Decision{Source: source(use), Result: policy.Warn,
-				Reason: "service has no image (build only): nothing to verify", Rule: "build-only", Code: policy.CodeBuildOnly}
+		if d, ok := pullsNothing(use); ok {
+			decisions[i] = d
 			continue
 		}
 		byRepo[use.Named.Name()] = append(byRepo[use.Named.Name()], i)
@@ -75,7 +74,32 @@ func Run(ctx context.Context, opts Options) ([]policy.Decision, error) {
 }
 
 func source(use stack.ImageUse) policy.Source {
-	return policy.Source{Service: use.Service, File: use.File, Line: use.Line}
+	return policy.Source{Service: use.Service, Use: use.Use, File: use.File, Line: use.Line}
+}
+
+// pullsNothing decides about a service that pulls no image from a registry: there is
+// nothing to verify, and the report must say why rather than pass it silently.
+func pullsNothing(use stack.ImageUse) (policy.Decision, bool) {
+	d := policy.Decision{Source: source(use)}
+	if use.Image != "" {
+		if img, err := policy.ParseImage(use.Image); err == nil {
+			d.Image = img
+		}
+	}
+	switch {
+	case use.NotDeployed:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeNotDeployed, "profiles"
+		d.Reason = "not deployed (profiles " + strings.Join(use.Profiles, ", ") + " not active): not checked"
+	case use.Provider != "":
+		d.Result, d.Code, d.Rule = policy.Pass, policy.CodeProvider, "provider"
+		d.Reason = "provider service (type " + use.Provider + "): runs no image"
+	case use.BuildOnly:
+		d.Result, d.Code, d.Rule = policy.Warn, policy.CodeBuildOnly, "build-only"
+		d.Reason = "image built locally (build only): nothing signed to verify"
+	default:
+		return d, false
+	}
+	return d, true
 }
 
 // Explanation is how the policy decided about one image, with the trust facts it saw.
@@ -162,15 +186,28 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	}
 	img := f.Image
 	if img.Tag != "" {
-		if t, err := r.Lookup(img.Tag); err == nil {
+		t, err := r.Lookup(img.Tag)
+		var shadowed *repo.ShadowedError
+		switch {
+		case err == nil:
 			f.Release = &policy.Target{Tag: t.Name, Digest: t.Digest, Role: t.Role}
 			if shadow := shadowingRole(r, img.Tag, t.Role); shadow != nil && f.Trust == nil {
 				f.Trust = shadow
 			}
-		} else if refused := refusedRole(r, img.Tag); refused != nil && f.Trust == nil {
-			f.Trust = refused
+		case errors.As(err, &shadowed):
+			f.Shadowed = &policy.Target{Tag: img.Tag, Digest: shadowed.Digest, Role: shadowed.Role}
+		case f.Trust != nil:
+			// expired data evaluated under trust.expired: warn keeps that reason
+		case r.Unusable() != nil:
+			f.Trust = &policy.TrustProblem{Kind: problemKind(r.Unusable()), Reason: err.Error()}
+		default:
+			f.Trust = refusedRole(r, img.Tag)
 		}
 		f.Roles = roleSignatures(r, img.Tag, "")
+		return f
+	}
+	if bad := r.Unusable(); bad != nil && f.Trust == nil {
+		f.Trust = &policy.TrustProblem{Kind: problemKind(bad), Reason: bad.Error()}
 		return f
 	}
 	for _, t := range r.FindDigest(img.Digest) {

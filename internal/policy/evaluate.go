@@ -80,12 +80,15 @@ const (
 	CodeNoneRequired   Code = "none-required"   // require: none
 	CodeException      Code = "exception"       // an unexpired exception
 	CodeUnsigned       Code = "unsigned"        // no released signature for the tag or digest
+	CodeShadowed       Code = "shadowed"        // a delegated role holds the tag first: docker refuses it
 	CodeDigestMismatch Code = "digest-mismatch" // the tag is signed with another digest than the pinned one
 	CodeTeamsMissing   Code = "teams-missing"   // a required team did not sign the released digest
 	CodeDenied         Code = "denied"          // require: deny
 	CodeUnpinned       Code = "unpinned"        // no pin covers the repository and on_unpinned is deny
 	CodeTrustData      Code = "trust-data"      // the trust data is missing, expired or invalid
 	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
+	CodeProvider       Code = "provider"        // a provider: service runs no image
+	CodeNotDeployed    Code = "not-deployed"    // left out by inactive profiles: not checked
 )
 
 // Candidate is a policy entry that matched an image.
@@ -277,6 +280,10 @@ func released(f Facts) (digest, what string, code Code, fail string) {
 	switch {
 	case img.Tag != "":
 		rel := f.Release
+		if s := f.Shadowed; rel == nil && s != nil {
+			return "", "", CodeShadowed, fmt.Sprintf("tag %s is held first by %s (%s), which docker does not pull from: docker refuses it",
+				img.Tag, s.Role, short(s.Digest))
+		}
 		if rel == nil {
 			return "", "", CodeUnsigned, fmt.Sprintf("tag %s is not signed in targets/releases or targets", img.Tag)
 		}

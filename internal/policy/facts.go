@@ -52,8 +52,11 @@ func (i Image) String() string {
 // Source is where an image is used; it is carried to the Decision for reports.
 type Source struct {
 	Service string `json:"service,omitempty"`
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
+	// Use is what of the service pulls the image: "" for its containers,
+	// "pre_start[N]" for a lifecycle hook, "volume TARGET" for a volume of type image.
+	Use  string `json:"use,omitempty"`
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 }
 
 // TrustErrorKind says what is wrong with a repository's trust data.
@@ -90,7 +93,7 @@ type TrustProblem struct {
 type Target struct {
 	Tag    string
 	Digest string
-	Role   string // targets/releases or targets
+	Role   string // targets/releases or targets (for Facts.Shadowed: the role that hid it)
 }
 
 // RoleSignature is one role holding the tag (for a digest-only reference: a tag with
@@ -117,6 +120,9 @@ type Facts struct {
 	// Release is docker's resolution of Image.Tag (targets/releases, then targets),
 	// nil when the tag has no valid signed target.
 	Release *Target
+	// Shadowed is, when Release is nil, the entry of a delegated role other than
+	// targets/releases that docker's lookup met first: docker refuses the tag.
+	Shadowed *Target
 	// ReleasedTags are, for a digest-only reference, the released tags whose digest is
 	// Image.Digest.
 	ReleasedTags []Target

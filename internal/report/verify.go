@@ -87,7 +87,7 @@ func renderTable(w io.Writer, r VerifyReport) error {
 	rows := make([][]string, 0, len(r.Decisions))
 	for _, d := range r.Decisions {
 		rows = append(rows, []string{
-			cell(d.Source.Service), cell(d.Image.String()), cell(shortDigest(d.Digest)),
+			cell(serviceLabel(d.Source)), cell(d.Image.String()), cell(shortDigest(d.Digest)),
 			cell(strings.Join(d.SignedBy, ", ")), d.Result.String(), cell(reasonText(d)),
 		})
 	}
@@ -138,7 +138,7 @@ func reasonText(d policy.Decision) string {
 func message(d policy.Decision) string {
 	var subject []string
 	if d.Source.Service != "" {
-		subject = append(subject, "service "+d.Source.Service)
+		subject = append(subject, "service "+serviceLabel(d.Source))
 	}
 	if img := d.Image.String(); img != "" {
 		subject = append(subject, "image "+img)
@@ -156,4 +156,13 @@ func message(d policy.Decision) string {
 // slashPath is a file path as CI systems expect it: cleaned, with forward slashes.
 func slashPath(file string) string {
 	return filepath.ToSlash(filepath.Clean(file))
+}
+
+// serviceLabel names a service, and what of it pulls the image when it is not its
+// containers: "web", "web (pre_start[0])", "web (volume /assets)".
+func serviceLabel(s policy.Source) string {
+	if s.Use == "" {
+		return s.Service
+	}
+	return s.Service + " (" + s.Use + ")"
 }

@@ -22,6 +22,8 @@ const (
 	ruleWarning
 	ruleUnpinned
 	ruleException
+	ruleShadowed
+	ruleProvider
 )
 
 var findingRules = []findingRule{
@@ -43,6 +45,10 @@ var findingRules = []findingRule{
 		"No trust pin covers the repository and trust.on_unpinned is deny.", "error"},
 	ruleException: {"TRUSTCTL009", "Exception", "Image passes by an exception",
 		"An unexpired exception lets the image pass whatever its trust data says.", "note"},
+	ruleShadowed: {"TRUSTCTL010", "ShadowedTag", "A delegated role hides the signed tag",
+		"docker's lookup (GetTargetByName in targets/releases, then targets) first meets the tag in a delegated role other than targets/releases, and docker pulls only from targets/releases or targets: it refuses the tag.", "error"},
+	ruleProvider: {"TRUSTCTL011", "ProviderService", "Service runs no image",
+		"A provider: service is run by a plugin, not from an image: there is no signature to verify.", "note"},
 }
 
 // classify returns the index of the rule d is a finding of; ok is false for a pass
@@ -51,6 +57,9 @@ var findingRules = []findingRule{
 func classify(d policy.Decision) (rule int, ok bool) {
 	switch d.Result {
 	case policy.Pass:
+		if d.Code == policy.CodeProvider {
+			return ruleProvider, true
+		}
 		return ruleExpiredException, d.ExpiredException != ""
 	case policy.Exception:
 		return ruleException, true
@@ -68,6 +77,8 @@ func classify(d policy.Decision) (rule int, ok bool) {
 		return ruleUnpinned, true
 	case policy.CodeUnsigned:
 		return ruleUnsigned, true
+	case policy.CodeShadowed:
+		return ruleShadowed, true
 	}
 	return ruleDenied, true
 }

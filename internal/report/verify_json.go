@@ -40,6 +40,7 @@ type jsonSummary struct {
 
 type jsonImage struct {
 	Service          string   `json:"service"`
+	Use              string   `json:"use,omitempty"`
 	File             string   `json:"file"`
 	Line             int      `json:"line"`
 	Image            string   `json:"image"`
@@ -74,6 +75,7 @@ func renderJSON(w io.Writer, r VerifyReport) error {
 	for _, d := range r.Decisions {
 		out.Images = append(out.Images, jsonImage{
 			Service:          d.Source.Service,
+			Use:              d.Source.Use,
 			File:             d.Source.File,
 			Line:             d.Source.Line,
 			Image:            d.Image.String(),

@@ -70,7 +70,7 @@ func renderJUnit(w io.Writer, r VerifyReport) error {
 		suite.Properties = append(suite.Properties, junitProperty{"file", f})
 	}
 	for _, d := range r.Decisions {
-		c := junitCase{Classname: d.Source.File, Name: strings.TrimSpace(d.Source.Service + " " + d.Image.String())}
+		c := junitCase{Classname: d.Source.File, Name: strings.TrimSpace(serviceLabel(d.Source) + " " + d.Image.String())}
 		details := junitDetails(d)
 		switch d.Result {
 		case policy.Fail:

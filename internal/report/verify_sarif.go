@@ -159,7 +159,7 @@ func artifactURI(file string) string {
 // that code scanning tracks one alert while the file around it is edited.
 func fingerprint(d policy.Decision) string {
 	h := sha256.New()
-	for _, part := range []string{slashPath(d.Source.File), d.Source.Service, d.Image.String()} {
+	for _, part := range []string{slashPath(d.Source.File), serviceLabel(d.Source), d.Image.String()} {
 		// Length-prefixed, so that no choice of names makes two uses hash alike.
 		fmt.Fprintf(h, "%d:%s", len(part), part)
 	}

@@ -525,6 +525,7 @@ func TestClassifyPolicyReasons(t *testing.T) {
 		{"warn", policy.Facts{}, "TRUSTCTL007"},
 		{"unpinned", policy.Facts{Release: release("1", digestA)}, "TRUSTCTL008"},
 		{"exception", policy.Facts{}, "TRUSTCTL009"},
+		{"shadowed", policy.Facts{Shadowed: &policy.Target{Tag: "2", Digest: digestB, Role: "targets/releases/ci"}}, "TRUSTCTL010"},
 	}
 	refs := map[string]string{
 		"pass":                    "registry.example.com/app:1",
@@ -541,6 +542,7 @@ func TestClassifyPolicyReasons(t *testing.T) {
 		"warn":                    "registry.example.com/soft/x:1",
 		"unpinned":                "quay.io/team/tool:1",
 		"exception":               "registry.example.com/tools/debug:1",
+		"shadowed":                "registry.example.com/app:2",
 	}
 	for _, tt := range tests {
 		tt.facts.Image = image(t, refs[tt.name])
@@ -607,4 +609,20 @@ func FuzzGitHubEscape(f *testing.F) {
 			t.Errorf("property %q → %q → %q", s, prop, got)
 		}
 	})
+}
+
+// TestFindingRulesComplete: every rule constant has its entry (a missing one leaves a
+// hole that SARIF would index past), and a provider service is a note of its own.
+func TestFindingRulesComplete(t *testing.T) {
+	for i, fr := range findingRules {
+		if fr.ID == "" {
+			t.Errorf("finding rule %d has no entry", i)
+		}
+	}
+	if len(findingRules) != ruleProvider+1 {
+		t.Errorf("%d finding rules, want %d", len(findingRules), ruleProvider+1)
+	}
+	if i, ok := classify(policy.Decision{Result: policy.Pass, Code: policy.CodeProvider}); !ok || findingRules[i].ID != "TRUSTCTL011" {
+		t.Errorf("provider service classified as %v, %v", i, ok)
+	}
 }

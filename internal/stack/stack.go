@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
+	"go.yaml.in/yaml/v3"
 )
 
 // Mode selects how the files are read.
@@ -66,18 +68,30 @@ type Options struct {
 	Environ []string
 }
 
-// ImageUse is one service's image.
+// ImageUse is one image a service pulls, or a service that pulls none.
 type ImageUse struct {
 	Service string
+	// Use says what pulls the image: "" for the service's containers, "pre_start[N]"
+	// for a lifecycle hook's, "volume TARGET" for a volume of type image.
+	Use string
 	// Image is the image as written, after interpolation; empty when BuildOnly.
 	Image string
 	// Ref is the normalised reference: nginx -> docker.io/library/nginx:latest.
 	Ref string
-	// Named keeps both tag and digest; Named.Name() is the GUN. Nil when BuildOnly.
+	// Named keeps both tag and digest; Named.Name() is the GUN. Nil when nothing is
+	// pulled (BuildOnly, Provider, NotDeployed).
 	Named reference.Named
-	// BuildOnly marks a service with a build section and no image: there is nothing
-	// to verify, which callers must report rather than pass silently.
+	// BuildOnly marks a service that runs a locally built image (build: and no image,
+	// or pull_policy: build): there is nothing to verify, which callers must report
+	// rather than pass silently.
 	BuildOnly bool
+	// Provider is the type of a provider: service, which a plugin runs instead of an
+	// image.
+	Provider string
+	// NotDeployed marks a service left out by inactive profiles (its Profiles): it is
+	// not checked, and reports say so.
+	NotDeployed bool
+	Profiles    []string
 	// File and Line locate the image: key in the last file (in merge order) that sets
 	// it, or the service's key when no file does.
 	File string
@@ -135,21 +149,80 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	for _, name := range project.ServiceNames() {
 		svc := project.Services[name]
 		pos := loc.locate(parsed, name)
-		use := ImageUse{Service: name, Image: svc.Image, File: pos.file, Line: pos.line}
-		if svc.Image == "" {
-			if svc.Build == nil {
-				return nil, &InputError{File: pos.file, Line: pos.line, Service: name, Err: errors.New("neither image nor build is set")}
-			}
-			use.BuildOnly = true
-			uses = append(uses, use)
-			continue
-		}
-		named, err := reference.ParseNormalizedNamed(svc.Image)
+		serviceUses, err := imageUses(svc, pos)
 		if err != nil {
-			return nil, &InputError{File: pos.file, Line: pos.line, Service: name, Err: fmt.Errorf("image %q: %w", svc.Image, err)}
+			return nil, err
 		}
+		uses = append(uses, serviceUses...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(project.DisabledServices)) {
+		pos := loc.locate(parsed, name)
+		uses = append(uses, ImageUse{Service: name, Image: project.DisabledServices[name].Image, NotDeployed: true,
+			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line})
+	}
+	slices.SortStableFunc(uses, func(a, b ImageUse) int { return strings.Compare(a.Service, b.Service) })
+	return uses, nil
+}
+
+// imageUses lists what one service pulls: its image, the images of its pre_start hooks
+// and of its volumes of type image (compose-spec), each checked like the service's.
+func imageUses(svc types.ServiceConfig, pos position) ([]ImageUse, error) {
+	base := ImageUse{Service: svc.Name, File: pos.file, Line: pos.line}
+	parse := func(use ImageUse, image string) (ImageUse, error) {
+		named, err := reference.ParseNormalizedNamed(image)
+		if err != nil {
+			where := "image"
+			if use.Use != "" {
+				where = use.Use + " image"
+			}
+			return use, &InputError{File: pos.file, Line: pos.line, Service: svc.Name, Err: fmt.Errorf("%s %q: %w", where, image, err)}
+		}
+		use.Image = image
 		use.Named = reference.TagNameOnly(named)
 		use.Ref = use.Named.String()
+		return use, nil
+	}
+	var uses []ImageUse
+	switch {
+	case svc.Provider != nil:
+		use := base
+		use.Provider = svc.Provider.Type
+		uses = append(uses, use)
+	case svc.Build != nil && (svc.Image == "" || svc.PullPolicy == types.PullPolicyBuild):
+		use := base
+		use.Image, use.BuildOnly = svc.Image, true
+		uses = append(uses, use)
+	case svc.Image == "":
+		return nil, &InputError{File: pos.file, Line: pos.line, Service: svc.Name, Err: errors.New("neither image nor build is set")}
+	default:
+		use, err := parse(base, svc.Image)
+		if err != nil {
+			return nil, err
+		}
+		uses = append(uses, use)
+	}
+	for i, hook := range svc.PreStart {
+		if hook.Image == "" || hook.Image == svc.Image {
+			continue // the service's own image, checked above
+		}
+		use := base
+		use.Use = fmt.Sprintf("pre_start[%d]", i)
+		use, err := parse(use, hook.Image)
+		if err != nil {
+			return nil, err
+		}
+		uses = append(uses, use)
+	}
+	for _, v := range svc.Volumes {
+		if v.Type != types.VolumeTypeImage {
+			continue
+		}
+		use := base
+		use.Use = "volume " + v.Target
+		use, err := parse(use, v.Source)
+		if err != nil {
+			return nil, err
+		}
 		uses = append(uses, use)
 	}
 	return uses, nil
@@ -271,4 +344,20 @@ func Repositories(uses []ImageUse) []string {
 	}
 	slices.Sort(repos)
 	return slices.Compact(repos)
+}
+
+// Version is the top-level `version:` of the first of files that sets one, as written
+// ("" when none does). docker stack deploy refuses to merge files whose versions
+// differ and takes a file without one as the newest, so an override must repeat it.
+func Version(files []string) (string, error) {
+	for _, name := range files {
+		f, err := parseFile(name, filepath.Dir(name))
+		if err != nil {
+			return "", err
+		}
+		if _, v := lookup(f.root, "version"); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value, nil
+		}
+	}
+	return "", nil
 }

@@ -35,10 +35,19 @@ func writeArchive(t testing.TB, archive string) string {
 func summary(dir string, u ImageUse) string {
 	rel, _ := filepath.Rel(dir, u.File)
 	ref := u.Ref
-	if u.BuildOnly {
+	switch {
+	case u.BuildOnly:
 		ref = "build-only"
+	case u.Provider != "":
+		ref = "provider " + u.Provider
+	case u.NotDeployed:
+		ref = "not-deployed " + strings.Join(u.Profiles, ",")
 	}
-	return u.Service + " " + ref + " " + rel + ":" + itoa(u.Line)
+	service := u.Service
+	if u.Use != "" {
+		service += " (" + u.Use + ")"
+	}
+	return service + " " + ref + " " + rel + ":" + itoa(u.Line)
 }
 
 func itoa(i int) string {
@@ -194,10 +203,45 @@ services:
 			want:    []string{"app registry.example.com/app:prod stack.yml:3"},
 		},
 		{
-			name:    "inactive profile skipped in compose mode",
+			name:    "inactive profile not deployed in compose mode",
 			archive: profiles,
 			files:   []string{"compose.yml"},
-			want:    []string{"web docker.io/library/nginx:latest compose.yml:3"},
+			want:    []string{"debug not-deployed debug compose.yml:5", "web docker.io/library/nginx:latest compose.yml:3"},
+		},
+		{
+			name: "every image a deploy pulls: hooks, image volumes; providers and local builds pull none",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: registry.example.com/web:1
+    pre_start:
+      - image: registry.example.com/migrate:2
+        command: migrate
+      - command: same-image
+    volumes:
+      - type: image
+        source: registry.example.com/assets:3
+        target: /assets
+      - type: tmpfs
+        target: /tmp
+  model:
+    provider:
+      type: model
+      options: {model: ai/smollm2}
+  local:
+    image: registry.example.com/local:dev
+    build: .
+    pull_policy: build
+`,
+			files: []string{"compose.yml"},
+			want: []string{
+				"local build-only compose.yml:19",
+				"model provider model compose.yml:14",
+				"web registry.example.com/web:1 compose.yml:3",
+				"web (pre_start[0]) registry.example.com/migrate:2 compose.yml:3",
+				"web (volume /assets) registry.example.com/assets:3 compose.yml:3",
+			},
 		},
 		{
 			name:    "profile activated",

@@ -37,7 +37,8 @@ type Options struct {
 
 // Repo is a verified repository.
 type Repo struct {
-	meta *tuf.Repository
+	meta     *tuf.Repository
+	unusable *tuf.VerifyError
 }
 
 // Open reads and verifies the cached metadata of gun in dir.
@@ -52,7 +53,9 @@ func Open(dir store.Dir, gun string, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{meta: meta}, nil
+	r := &Repo{meta: meta}
+	r.unusable = r.findUnusable()
+	return r, nil
 }
 
 // DirSource is a repository's cached metadata folder as tuf.Verify reads it.
@@ -183,25 +186,63 @@ func others(roles []string, role string) []string {
 	return slices.DeleteFunc(slices.Clone(roles), func(s string) bool { return s == role })
 }
 
-// Lookup resolves a tag as docker does: the first match in targets/releases' subtree,
-// else in targets' tree, accepted only when found in targets/releases or targets
-// itself. The error matches tuf.ErrNoTrustData when the tag is not released.
+// Lookup resolves a tag as docker 28 does with DOCKER_CONTENT_TRUST=1 (cli/command/image
+// trust.go TrustedReference): notary's GetTargetByName(tag, targets/releases, targets),
+// whose first match counts only when it is in targets/releases or targets itself. A
+// match in another role is a *ShadowedError: docker says "No trust data" although
+// targets may hold the tag too. Every error matches tuf.ErrNoTrustData when the tag is
+// not released, except Unusable's.
 func (r *Repo) Lookup(tag string) (Target, error) {
+	if bad := r.Unusable(); bad != nil {
+		return Target{}, bad
+	}
 	e, ok := r.targetByName(tag, ReleasesRole, tuf.RoleTargets)
-	if !ok || !isReleased(e.role.Name) {
-		role := ""
-		if ok {
-			role = e.role.Name
-		}
-		return Target{}, &tuf.VerifyError{GUN: r.meta.GUN, Role: role, Reason: tuf.ErrNoTrustData,
+	if !ok {
+		return Target{}, &tuf.VerifyError{GUN: r.meta.GUN, Reason: tuf.ErrNoTrustData,
 			Err: fmt.Errorf("no trust data for %s:%s", r.meta.GUN, tag)}
 	}
 	t := newTarget(tag, e.meta, e.role.Name)
+	if !isReleased(e.role.Name) {
+		return Target{}, &ShadowedError{GUN: r.meta.GUN, Tag: tag, Role: e.role.Name, Digest: t.Digest}
+	}
 	if h := e.meta.Hashes[tuf.HashSHA256]; len(h) != 32 {
 		return Target{}, &tuf.VerifyError{GUN: r.meta.GUN, Role: e.role.Name, File: tuf.FileName(e.role.Name),
 			Reason: tuf.ErrMalformed, Err: fmt.Errorf("tag %s has no sha256 digest", tag)}
 	}
 	return t, nil
+}
+
+// ShadowedError is a tag whose first match in docker's lookup is in a delegated role
+// other than targets/releases: docker refuses it, whatever targets holds.
+type ShadowedError struct {
+	GUN, Tag string
+	// Role holds the tag first; Digest is its entry's.
+	Role, Digest string
+}
+
+func (e *ShadowedError) Error() string {
+	return fmt.Sprintf("no trust data for %s:%s: %s holds it first, and docker pulls only from %s or %s",
+		e.GUN, e.Tag, e.Role, ReleasesRole, tuf.RoleTargets)
+}
+
+// Is makes a shadowed tag an unsigned one for callers that only ask whether it is.
+func (e *ShadowedError) Is(target error) bool { return target == tuf.ErrNoTrustData }
+
+// Unusable is the refused delegation that makes docker refuse every tag of the
+// repository, nil when there is none. Notary's update (client/tufclient.go
+// downloadTargets) skips a delegation that expired or lacks valid signatures, and
+// stops on any other problem: a file missing, not the one the snapshot lists, malformed
+// or rolled back.
+func (r *Repo) Unusable() *tuf.VerifyError { return r.unusable }
+
+func (r *Repo) findUnusable() *tuf.VerifyError {
+	for _, role := range r.Roles() {
+		if bad := role.Err; bad != nil && !errors.Is(bad, tuf.ErrExpired) && !errors.Is(bad, tuf.ErrSignature) &&
+			!errors.Is(bad, tuf.ErrThreshold) {
+			return bad
+		}
+	}
+	return nil
 }
 
 func isReleased(role string) bool { return role == tuf.RoleTargets || role == ReleasesRole }
