@@ -12,6 +12,10 @@
 #                                          source internal/trust/repo/testdata/dockerlookup
 #   docker-compose                         docker compose v5.6.0, for `config` merges of pin files
 #                                          (works without an engine)
+#   cosign2, cosign3                       sigstore cosign v2.6.5 and v3.1.3, for the migration
+#                                          interop (each binary is named cosign upstream);
+#                                          about 4 and 5 minutes to build on 2 cores from an
+#                                          empty build cache, most of this script's time
 #
 # Binaries that exist are kept (FORCE=1 rebuilds); compiled packages stay in the Go build
 # cache, so a rebuild on a warm machine takes seconds.
@@ -19,6 +23,8 @@ set -euo pipefail
 NOTARY_VERSION=v0.7.0
 COMPOSE_VERSION=v5.6.0
 REGISTRY_VERSION=v3.1.2
+COSIGN2_VERSION=v2.6.5
+COSIGN3_VERSION=v3.1.3
 BINDIR="${1:-${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}}"
 mkdir -p "$BINDIR"
 BINDIR="$(cd "$BINDIR" && pwd)"
@@ -94,4 +100,17 @@ if [ ! -x "$BINDIR/registry" ] || [ "${FORCE:-0}" = 1 ]; then
   log "go install registry@$REGISTRY_VERSION"
   GOBIN="$BINDIR" GOFLAGS= go install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 fi
+# Both cosigns install as "cosign": build each into a folder of its own, then rename.
+install_cosign() { # NAME MODULE VERSION
+  if [ ! -x "$BINDIR/$1" ] || [ "${FORCE:-0}" = 1 ]; then
+    log "go install $2/cmd/cosign@$3"
+    local gobin
+    gobin="$(mktemp -d)"
+    GOBIN="$gobin" GOFLAGS= go install "$2/cmd/cosign@$3"
+    mv "$gobin/cosign" "$BINDIR/$1"
+    rmdir "$gobin"
+  fi
+}
+install_cosign cosign2 github.com/sigstore/cosign/v2 "$COSIGN2_VERSION"
+install_cosign cosign3 github.com/sigstore/cosign/v3 "$COSIGN3_VERSION"
 echo "$BINDIR"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh - everything CI runs, from a fresh machine: installs the reference
-# binaries (notary v0.7.0, notary-server, notary-signer, registry), vets, runs every
-# test (unit, testscript end-to-end, interop against the real binaries) and each fuzz
-# target for a short time.
+# binaries (notary v0.7.0, notary-server, notary-signer, registry, cosign v2 and v3),
+# vets, runs every test (unit, testscript end-to-end, interop against the real binaries)
+# and each fuzz target for a short time.
 #   FUZZTIME=3000x (per fuzz target)   TRUSTCTL_REFBIN=DIR (reference binaries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
