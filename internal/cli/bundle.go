@@ -12,18 +12,20 @@ import (
 
 func (a *app) bundleCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bundle",
-		Short: "Read MKE/UCP client bundles",
+		Use:     "bundle",
+		Example: "  trustctl bundle inspect ucp-bundle-alice.zip",
+		Short:   "Read MKE/UCP client bundles",
 	}
 	cmd.AddCommand(a.bundleInspectCommand())
 	return cmd
 }
 
 func (a *app) bundleInspectCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect BUNDLE",
-		Short: "Show the user, teams, key ID, certificate and DOCKER_HOST of a client bundle",
-		Args:  cobra.ExactArgs(1),
+	return withFormats(&cobra.Command{
+		Use:     "inspect BUNDLE",
+		Example: "  trustctl bundle inspect ucp-bundle-alice.zip\n  trustctl bundle inspect ./alice-bundle -o json",
+		Short:   "Show the user, teams, key ID, certificate and DOCKER_HOST of a client bundle",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := bundle.Open(args[0])
 			if err != nil {
@@ -44,7 +46,7 @@ func (a *app) bundleInspectCommand() *cobra.Command {
 				NotBefore: b.Cert.NotBefore.UTC(), NotAfter: b.Cert.NotAfter.UTC(),
 				DockerHost: b.Env["DOCKER_HOST"],
 			}
-			if a.jsonOutput() {
+			if a.jsonOutput(cmd) {
 				return writeJSON(a.streams.Out, info)
 			}
 			w := a.streams.Out
@@ -60,5 +62,5 @@ func (a *app) bundleInspectCommand() *cobra.Command {
 			}
 			return nil
 		},
-	}
+	}, outputTable, outputJSON)
 }

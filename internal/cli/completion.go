@@ -9,6 +9,7 @@ import (
 func (a *app) completionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:       "completion bash|zsh|fish",
+		Example:   "  trustctl completion bash > /etc/bash_completion.d/trustctl\n  trustctl completion zsh > \"${fpath[1]}/_trustctl\"",
 		Short:     "Print a shell completion script",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"bash", "zsh", "fish"},

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,14 +12,14 @@ import (
 	"github.com/trustctl/trustctl/internal/bundle"
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/repo"
-	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
 func (a *app) delegateCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "delegate",
-		Short: "Manage the delegations (signers) of a repository",
+		Use:     "delegate",
+		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate add registry.example.com/team/app qa --cert alice.crt",
+		Short:   "Manage the delegations (signers) of a repository",
 	}
 	cmd.AddCommand(a.delegateAddCommand(), a.delegateListCommand(), a.delegateRemoveCommand())
 	return cmd
@@ -31,11 +29,13 @@ func (a *app) delegateAddCommand() *cobra.Command {
 	var certs, bundles, paths []string
 	var allPaths, noReleases bool
 	cmd := &cobra.Command{
-		Use:   "add REPOSITORY NAME (--cert FILE | --bundle BUNDLE)...",
-		Short: "Delegate signing to keys, like docker trust signer add",
+		Use:     "add REPOSITORY NAME (--cert FILE | --bundle BUNDLE)...",
+		Example: "  trustctl delegate add registry.example.com/team/app qa --cert alice.crt --cert bob.pub\n  trustctl delegate add registry.example.com/team/app ci --bundle ci-bundle.zip --paths ci- --no-releases\n  trustctl delegate add registry.example.com/team/app qa --cert carol.crt   # keeps the paths qa already has",
+		Short:   "Delegate signing to keys, like docker trust signer add",
 		Long: "Delegate the role targets/NAME to the keys of certificates or public keys (--cert) and of client " +
 			"bundles (--bundle), and publish. A team role's keys also join targets/releases, as docker does " +
-			"(--no-releases skips that). Paths default to all.",
+			"(--no-releases skips that). A new role may sign all paths unless --paths restricts it; adding keys to an " +
+			"existing role keeps its paths unless --paths or --all-paths adds to them, as notary delegation add does.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, role, err := delegationArgs(args)
@@ -45,9 +45,12 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			if allPaths && len(paths) > 0 {
 				return errors.New("--paths and --all-paths exclude each other")
 			}
+			if allPaths {
+				paths = []string{""}
+			}
 			var keys []tuf.PublicKey
 			for _, f := range certs {
-				k, err := readDelegationKey(f)
+				k, err := client.ReadDelegationKey(f, time.Now())
 				if err != nil {
 					return err
 				}
@@ -58,7 +61,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				k, err := certKey(bu.Cert, b)
+				k, err := client.CertificateKey(bu.Cert, b, time.Now())
 				if err != nil {
 					return err
 				}
@@ -73,7 +76,7 @@ func (a *app) delegateAddCommand() *cobra.Command {
 			}
 			releases := !noReleases && role != client.ReleasesRole
 			if err := r.AddDelegation(cmd.Context(), role, keys, paths, releases); err != nil {
-				return onlineError(fmt.Errorf("delegate %s of %s: %w", role, gun, err))
+				return fmt.Errorf("delegate %s of %s: %w", role, gun, err)
 			}
 			ids := make([]string, len(keys))
 			for i, k := range keys {
@@ -89,8 +92,8 @@ func (a *app) delegateAddCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&certs, "cert", nil, "PEM certificate or public key of a delegate (repeatable)")
 	f.StringSliceVar(&bundles, "bundle", nil, "MKE/UCP client bundle (zip or folder) of a delegate (repeatable)")
-	f.StringSliceVar(&paths, "paths", nil, "path prefixes the role may sign (default all)")
-	f.BoolVar(&allPaths, "all-paths", false, "the role may sign every tag (the default)")
+	f.StringSliceVar(&paths, "paths", nil, "path prefixes the role may sign, added to an existing role's (a new role defaults to all)")
+	f.BoolVar(&allPaths, "all-paths", false, "the role may sign every tag (the default for a new role; widens an existing one)")
 	f.BoolVar(&noReleases, "no-releases", false, "do not add the keys to targets/releases")
 	return cmd
 }
@@ -117,73 +120,15 @@ func delegationName(name string) (string, error) {
 	return role, nil
 }
 
-// maxKeyFile bounds a certificate or public key file.
-const maxKeyFile = 1 << 20
-
-// readDelegationKey reads a PEM certificate (a -x509 key, checked like notary does) or
-// public key.
-func readDelegationKey(file string) (tuf.PublicKey, error) {
-	data, err := store.ReadFileLimit(file, maxKeyFile)
-	if err != nil {
-		return tuf.PublicKey{}, fmt.Errorf("read key %s: %w", file, err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return tuf.PublicKey{}, fmt.Errorf("%s: no PEM certificate or public key", file)
-	}
-	switch block.Type {
-	case "CERTIFICATE":
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		return certKey(cert, file)
-	case "PUBLIC KEY":
-		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		k, err := tuf.PublicKeyFromCrypto(pub)
-		if err == nil {
-			_, err = k.CryptoPublicKey()
-		}
-		if err != nil {
-			return tuf.PublicKey{}, fmt.Errorf("%s: %w", file, err)
-		}
-		return k, nil
-	}
-	return tuf.PublicKey{}, fmt.Errorf("%s: PEM %q, want CERTIFICATE or PUBLIC KEY", file, block.Type)
-}
-
-// certKey makes the delegation key of a certificate, which must be valid now, not
-// SHA-1 signed, with a supported key (notary's rules).
-func certKey(cert *x509.Certificate, source string) (tuf.PublicKey, error) {
-	now := time.Now()
-	switch {
-	case now.Before(cert.NotBefore) || now.After(cert.NotAfter):
-		return tuf.PublicKey{}, fmt.Errorf("%s: certificate not valid now (%s to %s)", source,
-			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339))
-	case cert.SignatureAlgorithm == x509.SHA1WithRSA || cert.SignatureAlgorithm == x509.ECDSAWithSHA1:
-		return tuf.PublicKey{}, fmt.Errorf("%s: certificate signed with SHA-1", source)
-	}
-	k, err := tuf.PublicKeyFromCertificate(cert)
-	if err == nil {
-		_, err = k.CryptoPublicKey()
-	}
-	if err != nil {
-		return tuf.PublicKey{}, fmt.Errorf("%s: %w", source, err)
-	}
-	return k, nil
-}
-
 func (a *app) delegateListCommand() *cobra.Command {
 	var now string
 	var offline bool
 	cmd := &cobra.Command{
-		Use:   "list REPOSITORY",
-		Short: "List the delegations of a repository, like notary delegation list",
-		Long:  "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
-		Args:  cobra.ExactArgs(1),
+		Use:     "list REPOSITORY",
+		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate list registry.example.com/team/app --offline -o json",
+		Short:   "List the delegations of a repository, like notary delegation list",
+		Long:    "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, err := parseGUN(args[0])
 			if err != nil {
@@ -206,25 +151,25 @@ func (a *app) delegateListCommand() *cobra.Command {
 					return err
 				}
 				if meta, err = r.Fetch(cmd.Context()); err != nil {
-					return onlineError(fmt.Errorf("list delegations of %s: %w", gun, err))
+					return fmt.Errorf("list delegations of %s: %w", gun, err)
 				}
 			}
-			return a.printDelegations(client.Delegations(meta))
+			return a.printDelegations(cmd, client.Delegations(meta))
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }
 
-func (a *app) printDelegations(ds []client.Delegation) error {
+func (a *app) printDelegations(cmd *cobra.Command, ds []client.Delegation) error {
 	type delegationJSON struct {
 		Role      string   `json:"role"`
 		Paths     []string `json:"paths"`
 		KeyIDs    []string `json:"keyIds"`
 		Threshold int      `json:"threshold"`
 	}
-	return writeListing(a, ds, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"},
+	return writeListing(a, cmd, ds, []string{"ROLE", "PATHS", "KEY IDS", "THRESHOLD"},
 		func(d client.Delegation) []string {
 			paths := make([]string, len(d.Paths))
 			for i, p := range d.Paths {
@@ -233,20 +178,22 @@ func (a *app) printDelegations(ds []client.Delegation) error {
 					paths[i] += " <all paths>"
 				}
 			}
-			return []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, ","), strconv.Itoa(d.Threshold)}
+			return []string{d.Role, strings.Join(paths, ","), strings.Join(d.KeyIDs, "\n"), strconv.Itoa(d.Threshold)}
 		},
 		func(d client.Delegation) any { return delegationJSON{d.Role, d.Paths, d.KeyIDs, d.Threshold} })
 }
 
 func (a *app) delegateRemoveCommand() *cobra.Command {
 	var keyIDs []string
-	var keepReleases bool
+	var keepReleases, yes bool
 	cmd := &cobra.Command{
-		Use:   "remove REPOSITORY NAME [--key ID...]",
-		Short: "Delete a delegation, or remove keys from it, like docker trust signer remove",
+		Use:     "remove REPOSITORY NAME [--key ID...]",
+		Example: "  trustctl delegate remove registry.example.com/team/app qa\n  trustctl delegate remove registry.example.com/team/app qa --key 3bedec58b0d2 --yes",
+		Short:   "Delete a delegation, or remove keys from it, like docker trust signer remove",
 		Long: "Delete the role targets/NAME (or, with --key, only those keys from it) and publish. The keys that " +
 			"leave a team role leave targets/releases too, unless another team role still has them " +
-			"(--keep-releases skips that).",
+			"(--keep-releases skips that). When that leaves tags unsigned (the role's own, or every released tag when " +
+			"targets/releases is no longer validly signed), it lists them and asks on a terminal; otherwise it needs --yes.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, role, err := delegationArgs(args)
@@ -257,9 +204,10 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, keyIDs, !keepReleases)
+			fromReleases, err := r.RemoveDelegation(cmd.Context(), role, client.RemoveOptions{
+				KeyIDs: keyIDs, Releases: !keepReleases, Confirm: a.confirmUnsign("removing "+role, gun, yes)})
 			if err != nil {
-				return onlineError(fmt.Errorf("remove %s of %s: %w", role, gun, err))
+				return fmt.Errorf("remove %s of %s: %w", role, gun, err)
 			}
 			if len(keyIDs) > 0 {
 				fmt.Fprintf(a.streams.Out, "Removed keys %s from %s of %s\n", strings.Join(keyIDs, ", "), role, gun)
@@ -274,5 +222,6 @@ func (a *app) delegateRemoveCommand() *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&keyIDs, "key", nil, "remove only this key (canonical ID, as delegate list shows)")
 	cmd.Flags().BoolVar(&keepReleases, "keep-releases", false, "leave targets/releases as it is")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "remove even when it leaves tags unsigned")
 	return cmd
 }

@@ -1,34 +1,25 @@
 package cli
 
-import "errors"
+import (
+	"fmt"
+	"strings"
 
-// Exit codes, documented in docs/exit-codes.md.
-const (
-	ExitOK        = 0 // success; for verify: every image passed (warnings allowed)
-	ExitViolation = 1 // verify: at least one image violates the policy
-	ExitInput     = 2 // bad usage or input: flags, files, keys, passphrases
-	ExitTrustData = 3 // trust data missing, expired or failing verification
+	"github.com/spf13/cobra"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
-// trustDataError marks trust data that is missing or fails verification.
-type trustDataError struct{ err error }
+// exitCode is the exit code of every command: the packages that own an error give it
+// its kind, and internal/exitcode's table turns kinds into codes.
+func exitCode(err error) int { return exitcode.Of(err) }
 
-func (e trustDataError) Error() string { return e.err.Error() }
-func (e trustDataError) Unwrap() error { return e.err }
+// usageError is a mistake in the command line itself (an unknown command or flag, a
+// wrong number of arguments): it names the command and shows its usage line.
+func usageError(cmd *cobra.Command, err error) error {
+	return exitcode.Mark(exitcode.ErrUsage, fmt.Errorf("%s: %w (usage: %s)", commandName(cmd), err, cmd.UseLine()))
+}
 
-// exitCode maps an error to the documented exit code. Every error that is not about
-// trust data is the user's input (flags, files, keys, passphrases): it is never 0 and
-// never claims a policy verdict.
-func exitCode(err error) int {
-	var (
-		trust   trustDataError
-		verdict verdictError
-	)
-	switch {
-	case errors.As(err, &verdict):
-		return verdict.code
-	case errors.As(err, &trust):
-		return ExitTrustData
-	}
-	return ExitInput
+// commandName is the command's path without the program's name: "key import".
+func commandName(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }

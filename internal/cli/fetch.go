@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/stack"
@@ -31,8 +32,9 @@ type fetchOptions struct {
 func (a *app) fetchCommand() *cobra.Command {
 	var o fetchOptions
 	cmd := &cobra.Command{
-		Use:   "fetch [REPOSITORY...] [-f STACKFILE...] [--policy POLICY]",
-		Short: "Download and verify trust data into the trust dir for offline verify",
+		Use:     "fetch [REPOSITORY...] [-f STACKFILE...] [--policy POLICY]",
+		Example: "  trustctl fetch registry.example.com/team/app\n  trustctl fetch -f stack.yml --policy policy.yml\n  trustctl fetch -f stack.yml --root-key 80a53ffcfdd3…",
+		Short:   "Download and verify trust data into the trust dir for offline verify",
 		Long: "Download the trust data of repositories (or of every image of compose/stack files) from the " +
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
 			"root rotations) and write it into the trust dir, only once everything verified. --policy " +
@@ -106,10 +108,10 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		meta := metas[i]
 		if errs[i] != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				errs[i] = trustDataError{fmt.Errorf("fetch %s: not done within --timeout %s: %w", gun, o.timeout, errs[i])}
+				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: not done within --timeout %s: %w", gun, o.timeout, errs[i]))
 				continue
 			}
-			errs[i] = onlineError(fmt.Errorf("fetch %s: %w", gun, errs[i]))
+			errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
 			continue
 		}
 		if meta.TrustOnFirstUse {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 	"github.com/trustctl/trustctl/internal/trust/tuf/tuftest"
 )
@@ -72,9 +73,9 @@ func TestFetchPolicyPins(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"wrong pin, repository", other, []string{fetchGUN}, ExitTrustData, "pin-mismatch"},
-		{"wrong pin, stack file", other, []string{"-f", stackFile}, ExitTrustData, "expected " + other},
-		{"right pin", rootID, []string{"-f", stackFile}, ExitOK, ""},
+		{"wrong pin, repository", other, []string{fetchGUN}, exitcode.TrustData, "pin-mismatch"},
+		{"wrong pin, stack file", other, []string{"-f", stackFile}, exitcode.TrustData, "expected " + other},
+		{"right pin", rootID, []string{"-f", stackFile}, exitcode.OK, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -84,7 +85,7 @@ func TestFetchPolicyPins(t *testing.T) {
 			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
 			}
-			if tc.code != ExitOK {
+			if tc.code != exitcode.OK {
 				if after := snapshotDir(t, dir); len(after) != len(before) {
 					t.Fatalf("the trust dir changed: %d files, %d before", len(after), len(before))
 				}
@@ -95,7 +96,7 @@ func TestFetchPolicyPins(t *testing.T) {
 		})
 	}
 	code, _, stderr := run(t, "fetch", "-d", t.TempDir(), "-s", srv.URL, "--policy", pinPolicy(t, fetchGUN, rootID), "--root-key", rootID, fetchGUN)
-	if code != ExitInput {
+	if code != exitcode.Input {
 		t.Fatalf("--policy with --root-key: exit %d\n%s", code, stderr)
 	}
 }
@@ -120,7 +121,7 @@ func TestFetchTimeout(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %s", took)
 	}
-	if code != ExitTrustData || !strings.Contains(stderr, "not done within --timeout 1s") {
+	if code != exitcode.TrustData || !strings.Contains(stderr, "not done within --timeout 1s") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if len(snapshotDir(t, filepath.Join(dir, "tuf"))) != 0 {

@@ -5,16 +5,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/client"
 )
 
 func (a *app) initCommand() *cobra.Command {
 	var localSnapshot bool
 	cmd := &cobra.Command{
-		Use:   "init REPOSITORY",
-		Short: "Create a repository's trust data on the notary server",
-		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key " +
-			"(reused across repositories, like docker) or a new one, a new targets key, the timestamp key and, " +
+		Use:     "init REPOSITORY",
+		Example: "  trustctl init registry.example.com/team/app\n  trustctl init registry.example.com/team/app --local-snapshot",
+		Short:   "Create a repository's trust data on the notary server",
+		Long: "Create the keys and trust data of a repository and publish them: the trust dir's root key that " +
+			"signs the current roots of its repositories (reused across repositories, like docker; a key rotated " +
+			"out is never taken) or a new one, a new targets key, the timestamp key and, " +
 			"unless --local-snapshot, the snapshot key on the server.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -28,26 +31,12 @@ func (a *app) initCommand() *cobra.Command {
 			}
 			k, err := r.Init(cmd.Context(), client.InitOptions{LocalSnapshot: localSnapshot})
 			if err != nil {
-				return onlineError(fmt.Errorf("init %s: %w", gun, err))
+				return fmt.Errorf("init %s: %w", gun, err)
 			}
-			a.printInit(gun, k)
+			report.InitKeys(a.streams.Out, gun, k)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&localSnapshot, "local-snapshot", false, "keep the snapshot key in the trust dir (like notary init) instead of the server")
 	return cmd
-}
-
-// printInit tells which keys a new repository got.
-func (a *app) printInit(gun string, k client.Keys) {
-	out := a.streams.Out
-	fmt.Fprintf(out, "Initialized %s\n", gun)
-	fmt.Fprintf(out, "Root key:      %s (certificate %s)\n", k.Root, k.RootCert)
-	fmt.Fprintf(out, "Targets key:   %s\n", k.Targets)
-	if k.SnapshotOnServer {
-		fmt.Fprintf(out, "Snapshot key:  %s (on the server)\n", k.Snapshot)
-	} else {
-		fmt.Fprintf(out, "Snapshot key:  %s\n", k.Snapshot)
-	}
-	fmt.Fprintf(out, "Timestamp key: %s (on the server)\n", k.Timestamp)
 }

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,34 +9,19 @@ import (
 	"github.com/trustctl/trustctl/internal/trust/repo"
 )
 
-// Root trust modes shown by inspect.
-const (
-	rootPinned          = "pinned"
-	rootTrustOnFirstUse = "trust-on-first-use"
-)
-
-// inspectJSON is docker's schema plus what docker does not show.
-type inspectJSON struct {
-	Name               string
-	SignedTags         []repo.SignedTag
-	Signers            []repo.SignerKeys
-	AdministrativeKeys []repo.SignerKeys
-	Root               string               `json:"root"`
-	Expires            map[string]time.Time `json:"expires"`
-	InvalidDelegations []string             `json:"invalidDelegations,omitempty"`
-}
-
 func (a *app) inspectCommand() *cobra.Command {
 	var flags readFlags
 	var pretty bool
 	cmd := &cobra.Command{
-		Use:   "inspect IMAGE...",
-		Short: "Show who signed an image, from the trust dir, like docker trust inspect",
+		Use:     "inspect IMAGE...",
+		Example: "  trustctl inspect registry.example.com/team/app:1.0\n  trustctl inspect --pretty registry.example.com/team/app\n  trustctl inspect registry.example.com/team/app@sha256:4f2c…",
+		Short:   "Show who signed an image, from the trust dir, like docker trust inspect",
 		Long: "Show the signed tags, signers and administrative keys of images or repositories from their " +
 			"verified trust data, offline: the JSON of `docker trust inspect` plus each role's expiry and how " +
 			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			pretty = pretty || a.outputFormat(cmd) == outputTable
 			opts, err := flags.options()
 			if err != nil {
 				return err
@@ -53,7 +35,7 @@ func (a *app) inspectCommand() *cobra.Command {
 				refs = append(refs, ref)
 			}
 			repos := map[string]*repo.Repo{} // verified once per repository
-			var out []inspectJSON
+			var out []report.InspectEntry
 			for i, ref := range refs {
 				r, ok := repos[ref.gun]
 				if !ok {
@@ -72,37 +54,15 @@ func (a *app) inspectCommand() *cobra.Command {
 					}
 					continue
 				}
-				mode := rootPinned
-				if in.TrustOnFirstUse {
-					mode = rootTrustOnFirstUse
-				}
-				out = append(out, inspectJSON{
-					Name: args[i], SignedTags: in.SignedTags, Signers: in.Signers, AdministrativeKeys: in.AdministrativeKeys,
-					Root: mode, Expires: in.Expires, InvalidDelegations: in.InvalidDelegations,
-				})
+				out = append(out, report.NewInspectEntry(args[i], in))
 			}
 			if pretty {
 				return nil
 			}
-			return writeDockerJSON(a.streams.Out, out)
+			return report.InspectJSON(a.streams.Out, out)
 		},
 	}
 	flags.register(cmd)
-	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables")
-	return cmd
-}
-
-// writeDockerJSON indents by four spaces like docker, so outputs diff cleanly.
-func writeDockerJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "    "); err != nil {
-		return err
-	}
-	buf.WriteByte('\n')
-	_, err = w.Write(buf.Bytes())
-	return err
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables (the same as -o table)")
+	return withFormats(cmd, outputJSON, outputTable)
 }

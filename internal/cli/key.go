@@ -4,8 +4,9 @@ import "github.com/spf13/cobra"
 
 func (a *app) keyCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "key",
-		Short: "Manage the private keys of the trust dir",
+		Use:     "key",
+		Example: "  trustctl key list\n  trustctl key generate alice",
+		Short:   "Manage the private keys of the trust dir",
 	}
 	cmd.AddCommand(
 		a.keyGenerateCommand(),

@@ -22,8 +22,9 @@ var signerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func (a *app) keyGenerateCommand() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
-		Use:   "generate NAME",
-		Short: "Generate a signing key: NAME.pub is written, the private key is encrypted into the trust dir",
+		Use:     "generate NAME",
+		Example: "  trustctl key generate alice\n  trustctl key generate alice --dir ./keys",
+		Short:   "Generate a signing key: NAME.pub is written, the private key is encrypted into the trust dir",
 		Long: "Generate an ECDSA P-256 key like `docker trust key generate`: the private key is encrypted into " +
 			"the trust dir with role NAME, the public key is written to DIR/NAME.pub for the repository owner " +
 			"to delegate to.",

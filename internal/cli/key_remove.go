@@ -11,9 +11,10 @@ import (
 func (a *app) keyRemoveCommand() *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:   "remove KEY-ID",
-		Short: "Delete a private key from the trust dir",
-		Args:  cobra.ExactArgs(1),
+		Use:     "remove KEY-ID",
+		Example: "  trustctl key export 3bedec58b0d2 backup.key && trustctl key remove 3bedec58b0d2 --yes",
+		Short:   "Delete a private key from the trust dir",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !yes {
 				return fmt.Errorf("remove key %s: deleting a private key cannot be undone; export it first, then pass --yes", args[0])

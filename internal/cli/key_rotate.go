@@ -12,8 +12,9 @@ import (
 func (a *app) keyRotateCommand() *cobra.Command {
 	var serverManaged bool
 	cmd := &cobra.Command{
-		Use:   "rotate REPOSITORY root|targets|snapshot|timestamp",
-		Short: "Replace a repository's key and publish the new root",
+		Use:     "rotate REPOSITORY root|targets|snapshot|timestamp",
+		Example: "  trustctl key rotate registry.example.com/team/app targets\n  trustctl key rotate registry.example.com/team/app snapshot --server-managed",
+		Short:   "Replace a repository's key and publish the new root",
 		Long: "Replace the key of a base role: root (a new root key and certificate; the new root is signed by " +
 			"the old and the new key so clients walk the chain), targets, snapshot (in the trust dir, or with " +
 			"--server-managed on the server, deleting the local key) or timestamp (always the server's).",
@@ -30,7 +31,7 @@ func (a *app) keyRotateCommand() *cobra.Command {
 			}
 			pub, err := r.RotateKey(cmd.Context(), role, serverManaged)
 			if err != nil {
-				return onlineError(fmt.Errorf("rotate the %s key of %s: %w", role, gun, err))
+				return fmt.Errorf("rotate the %s key of %s: %w", role, gun, err)
 			}
 			id, _ := pub.CanonicalID()
 			where := ""

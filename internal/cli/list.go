@@ -13,8 +13,9 @@ func (a *app) listCommand() *cobra.Command {
 	var flags readFlags
 	var roles []string
 	cmd := &cobra.Command{
-		Use:   "list REPOSITORY",
-		Short: "List the signed targets of a repository from the trust dir, like notary list",
+		Use:     "list REPOSITORY",
+		Example: "  trustctl list registry.example.com/team/app\n  trustctl list registry.example.com/team/app --roles targets/releases -o json",
+		Short:   "List the signed targets of a repository from the trust dir, like notary list",
 		Long: "List the targets of a repository's verified trust data, offline, as `notary list` does: " +
 			"targets and every delegation, or the subtrees of --roles in priority order.",
 		Args: cobra.ExactArgs(1),
@@ -37,7 +38,7 @@ func (a *app) listCommand() *cobra.Command {
 				Size   int64  `json:"size"`
 				Role   string `json:"role"`
 			}
-			return writeListing(a, r.List(roles...), []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"},
+			return writeListing(a, cmd, r.List(roles...), []string{"NAME", "DIGEST", "SIZE (BYTES)", "ROLE"},
 				func(t repo.Target) []string {
 					return []string{t.Name, strings.TrimPrefix(t.Digest, "sha256:"), strconv.FormatInt(t.Size, 10), t.Role}
 				},
@@ -46,5 +47,5 @@ func (a *app) listCommand() *cobra.Command {
 	}
 	flags.register(cmd)
 	cmd.Flags().StringSliceVar(&roles, "roles", nil, "roles whose subtrees are listed, in priority order (default targets)")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }

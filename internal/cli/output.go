@@ -8,14 +8,16 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/spf13/cobra"
+
 	"github.com/trustctl/trustctl/internal/report"
 	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 // writeListing writes items as a JSON array (-o json, each item as object gives it)
 // or as a table under header: one place decides the form of every listing.
-func writeListing[T any](a *app, items []T, header []string, row func(T) []string, object func(T) any) error {
-	if a.jsonOutput() {
+func writeListing[T any](a *app, cmd *cobra.Command, items []T, header []string, row func(T) []string, object func(T) any) error {
+	if a.jsonOutput(cmd) {
 		out := make([]any, 0, len(items))
 		for _, it := range items {
 			out = append(out, object(it))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/pin"
 	"github.com/trustctl/trustctl/internal/policy"
@@ -29,17 +30,18 @@ func (a *app) pinCommand() *cobra.Command {
 		inPlace    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "pin FILE --policy POLICY [-o OUT | --in-place]",
-		Short: "Rewrite the image: values of one compose file to the digests that passed the policy",
+		Use:     "pin FILE --policy POLICY [--output-file OUT | --in-place]",
+		Example: "  trustctl pin stack.yml --policy policy.yml --in-place\n  trustctl pin compose.yml --policy policy.yml --output-file compose.pinned.yml",
+		Short:   "Rewrite the image: values of one compose file to the digests that passed the policy",
 		Long: "Verify one compose or stack file as verify does and, when it passes, rewrite only its image: values " +
 			"to name:tag@digest, every other byte kept (comments, anchors, order, quoting), for tools that take a " +
 			"single file. Interpolated images are not rewritten: they are named, and verify --pin-file pins them. " +
-			"The result goes to stdout, to -o OUT or back into FILE (--in-place); nothing is written unless every " +
+			"The result goes to stdout, to --output-file OUT or back into FILE (--in-place); nothing is written unless every " +
 			"image passed. Exit codes as verify.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "" && inPlace {
-				return errors.New("give -o OUT or --in-place, not both")
+				return errors.New("give --output-file OUT or --in-place, not both")
 			}
 			file := args[0]
 			if output != "" {
@@ -69,13 +71,13 @@ func (a *app) pinCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
+			if kind := policy.Worst(decisions).Kind(); kind != nil {
 				relativeSources(decisions)
 				if err := report.RenderVerify(a.streams.Err, report.FormatTable, report.VerifyReport{Decisions: decisions,
 					Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}); err != nil {
 					return err
 				}
-				return verdictError{code: code, summary: report.SummaryLine(decisions)}
+				return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
 			}
 			pinned, skipped, err := pin.Rewrite(data, pin.Digests(decisions))
 			if err != nil {
@@ -104,7 +106,7 @@ func (a *app) pinCommand() *cobra.Command {
 	f.StringVar(&mode, "mode", "auto", "stack, compose or auto, as verify")
 	f.StringSliceVar(&profiles, "profile", nil, "compose profiles to activate")
 	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
-	f.StringVarP(&output, "output", "o", "", "write the pinned file here instead of stdout")
+	f.StringVar(&output, "output-file", "", "write the pinned file here instead of stdout")
 	f.BoolVar(&inPlace, "in-place", false, "rewrite FILE itself (atomically, mode kept)")
 	cmd.MarkFlagRequired("policy")
 	return cmd

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,8 +14,9 @@ import (
 
 func (a *app) policyCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Check, explain and pin verify policies",
+		Use:     "policy",
+		Example: "  trustctl policy lint policy.yml",
+		Short:   "Check, explain and pin verify policies",
 	}
 	cmd.AddCommand(a.policyLintCommand(), a.policyExplainCommand(), a.policyPinCommand())
 	return cmd
@@ -24,9 +24,10 @@ func (a *app) policyCommand() *cobra.Command {
 
 func (a *app) policyLintCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "lint POLICY",
-		Short: "Check a policy file: schema, patterns, team member files",
-		Args:  cobra.ExactArgs(1),
+		Use:     "lint POLICY",
+		Example: "  trustctl policy lint policy.yml",
+		Short:   "Check a policy file: schema, patterns, team member files",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pol, err := policy.Load(args[0])
 			if err != nil {
@@ -42,9 +43,10 @@ func (a *app) policyLintCommand() *cobra.Command {
 func (a *app) policyExplainCommand() *cobra.Command {
 	var now string
 	cmd := &cobra.Command{
-		Use:   "explain POLICY IMAGE",
-		Short: "Show which rule decides an image and why the others lost, and who signed what",
-		Args:  cobra.ExactArgs(2),
+		Use:     "explain POLICY IMAGE",
+		Example: "  trustctl policy explain policy.yml registry.example.com/team/app:1.0\n  trustctl policy explain policy.yml registry.example.com/team/app:1.0 -o json",
+		Short:   "Show which rule decides an image and why the others lost, and who signed what",
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			at, err := parseNow(now)
 			if err != nil {
@@ -58,56 +60,14 @@ func (a *app) policyExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
+			if a.jsonOutput(cmd) {
 				return writeJSON(a.streams.Out, x)
 			}
-			return a.printExplanation(x)
+			return report.Explanation(a.streams.Out, x.Explanation, x.Facts)
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
-	return cmd
-}
-
-func (a *app) printExplanation(x gate.Explanation) error {
-	w := a.streams.Out
-	d := x.Decision
-	fmt.Fprintf(w, "%s: %s by %s\n  %s\n", d.Image, d.Result, d.Rule, d.Reason)
-	if t := x.Facts.Trust; t != nil {
-		fmt.Fprintf(w, "\nTrust data: %s: %s\n", t.Kind, t.Reason)
-	}
-	for _, section := range []struct {
-		title string
-		cands []policy.Candidate
-	}{{"Exceptions", x.Exceptions}, {"Rules", x.Rules}, {"Pins", x.Pins}} {
-		if len(section.cands) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s\n", section.title)
-		rows := make([][]string, 0, len(section.cands))
-		for _, c := range section.cands {
-			mark := ""
-			if c.Won {
-				mark = "*"
-			}
-			rows = append(rows, []string{mark, c.Label, c.Why})
-		}
-		if err := report.Table(w, []string{"", "ENTRY", "WHY"}, rows); err != nil {
-			return err
-		}
-	}
-	if len(x.Facts.Roles) > 0 {
-		fmt.Fprintf(w, "\nSignatures\n")
-		rows := make([][]string, 0, len(x.Facts.Roles))
-		for _, r := range x.Facts.Roles {
-			state := "verified"
-			if !r.Verified {
-				state = "refused: " + r.Problem
-			}
-			rows = append(rows, []string{r.Role, r.Tag, r.Digest, strings.Join(r.KeyIDs, ", "), state})
-		}
-		return report.Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "STATE"}, rows)
-	}
-	return nil
+	return withFormats(cmd, outputTable, outputJSON)
 }
 
 // parseNow reads --now: RFC 3339, or now when empty.

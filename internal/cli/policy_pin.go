@@ -11,7 +11,6 @@ import (
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/store"
-	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
 func (a *app) policyPinCommand() *cobra.Command {
@@ -20,8 +19,9 @@ func (a *app) policyPinCommand() *cobra.Command {
 		now  string
 	)
 	cmd := &cobra.Command{
-		Use:   "pin POLICY [-f STACKFILE... | REPOSITORY...]",
-		Short: "Pin the roots trusted now: add trust.pins entries to a policy file",
+		Use:     "pin POLICY [-f STACKFILE... | REPOSITORY...]",
+		Example: "  trustctl fetch -f stack.yml && trustctl policy pin policy.yml -f stack.yml\n  trustctl policy pin policy.yml registry.example.com/team/app",
+		Short:   "Pin the roots trusted now: add trust.pins entries to a policy file",
 		Long: "Add to trust.pins of POLICY an entry for every repository of the stack files (or given) that no " +
 			"pin covers yet, with the certificate ID of the root the trust dir trusts now (run `trustctl fetch` " +
 			"first). The file is edited in place, comments and layout kept. A repository without trust data " +
@@ -46,10 +46,6 @@ func (a *app) policyPinCommand() *cobra.Command {
 			opts.TrustDir = store.Dir{Root: a.trustDir()}
 			opts.Stack = stack.Options{}
 			res, err := gate.Pin(cmd.Context(), opts)
-			var ve *tuf.VerifyError
-			if errors.As(err, &ve) {
-				return trustDataError{err}
-			}
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 	"github.com/trustctl/trustctl/internal/trust/tuf/tuftest"
 )
@@ -29,18 +30,18 @@ func TestPolicyPin(t *testing.T) {
 	os.WriteFile(stackFile, []byte("services:\n  app:\n    image: "+fetchGUN+":1.0\n"), 0o600)
 
 	code, _, stderr := run(t, "policy", "pin", "-d", dir, pol, "-f", stackFile)
-	if code != ExitTrustData || !strings.Contains(stderr, "no verified trust data") || !strings.Contains(stderr, "trustctl fetch "+fetchGUN) {
+	if code != exitcode.TrustData || !strings.Contains(stderr, "no verified trust data") || !strings.Contains(stderr, "trustctl fetch "+fetchGUN) {
 		t.Fatalf("without trust data: exit %d\n%s", code, stderr)
 	}
 	if b, _ := os.ReadFile(pol); string(b) != original {
 		t.Fatalf("the policy changed:\n%s", b)
 	}
 
-	if code, _, stderr := run(t, "fetch", "-d", dir, "-s", srv.URL, fetchGUN); code != ExitOK {
+	if code, _, stderr := run(t, "fetch", "-d", dir, "-s", srv.URL, fetchGUN); code != exitcode.OK {
 		t.Fatalf("fetch: %d\n%s", code, stderr)
 	}
 	code, out, stderr := run(t, "policy", "pin", "-d", dir, pol, "-f", stackFile)
-	if code != ExitOK || !strings.Contains(out, fetchGUN+": pinned to root certificate "+rootID) {
+	if code != exitcode.OK || !strings.Contains(out, fetchGUN+": pinned to root certificate "+rootID) {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
 	want := "version: 1 # policy v1\n\n# trust settings\ntrust:\n  on_unpinned: deny   # no TOFU\n  pins:\n    - match: " + fetchGUN +
@@ -52,12 +53,12 @@ func TestPolicyPin(t *testing.T) {
 		t.Errorf("mode %v, want the policy's 0644", fi.Mode().Perm())
 	}
 	code, out, _ = run(t, "policy", "pin", "-d", dir, pol, fetchGUN)
-	if code != ExitOK || !strings.Contains(out, "already pinned by trust.pins[0]") {
+	if code != exitcode.OK || !strings.Contains(out, "already pinned by trust.pins[0]") {
 		t.Fatalf("second run: exit %d\n%s", code, out)
 	}
 	// The pin holds in verify.
 	code, out, stderr = run(t, "verify", "-d", dir, "--policy", pol, stackFile)
-	if strings.Contains(out+stderr, "pin-mismatch") || code == ExitTrustData {
+	if strings.Contains(out+stderr, "pin-mismatch") || code == exitcode.TrustData {
 		t.Fatalf("verify with the new pin: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -103,17 +102,6 @@ func (a *app) onlineRepo(gun string, opts client.Options) (*client.Repository, e
 	dir := store.Dir{Root: a.trustDir()}
 	opts.Logger = a.log
 	return client.New(dir, gun, a.keyStore(), rc, opts), nil
-}
-
-// onlineError marks the failures that are about trust data (exit 3): it is missing on
-// the server, the server cannot be reached, or what it sent does not verify.
-func onlineError(err error) error {
-	var ve *tuf.VerifyError
-	if errors.As(err, &ve) || errors.Is(err, client.ErrNotInitialized) ||
-		errors.Is(err, server.ErrServerUnavailable) || errors.Is(err, server.ErrNotFound) {
-		return trustDataError{err}
-	}
-	return err
 }
 
 // shortRole strips "targets/" for messages in docker's terms.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/pin"
 	"github.com/trustctl/trustctl/internal/policy"
@@ -24,8 +25,9 @@ func (a *app) resolveCommand() *cobra.Command {
 		fetch      bool
 	)
 	cmd := &cobra.Command{
-		Use:   "resolve IMAGE... [--policy POLICY] [--fetch]",
-		Short: "Print the name:tag@digest that docker pull with content trust would pull",
+		Use:     "resolve IMAGE... [--policy POLICY] [--fetch]",
+		Example: "  trustctl resolve registry.example.com/team/app:1.0\n  trustctl resolve --fetch --policy policy.yml registry.example.com/team/app:1.0 -o json",
+		Short:   "Print the name:tag@digest that docker pull with content trust would pull",
 		Long: "Resolve each image as docker 28 does with DOCKER_CONTENT_TRUST=1 (targets/releases, then targets; " +
 			"a tag a delegated role holds first is refused) from the trust dir, and print name:tag@sha256:… one per " +
 			"line, only when every image resolved. --fetch refreshes the trust data first; --policy also requires a " +
@@ -52,7 +54,7 @@ func (a *app) resolveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := report.RenderResolve(a.streams.Out, a.jsonOutput(), resolved); err != nil {
+			if err := report.RenderResolve(a.streams.Out, a.jsonOutput(cmd), resolved); err != nil {
 				return err
 			}
 			return resolveVerdict(resolved)
@@ -62,7 +64,7 @@ func (a *app) resolveCommand() *cobra.Command {
 	f.StringVar(&policyFile, "policy", "", "policy file the images must also pass (docs/policy.md)")
 	f.StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
 	f.BoolVar(&fetch, "fetch", false, "download and verify the repositories' trust data from the server first")
-	return cmd
+	return withFormats(cmd, outputTable, outputJSON)
 }
 
 // resolveVerdict is verify's exit code for the worst resolution, with one line per
@@ -81,11 +83,11 @@ func resolveVerdict(rs []pin.Resolved) error {
 	if len(refused) == 0 {
 		return nil
 	}
-	code := worst.ExitCode()
-	if code == ExitOK {
-		code = ExitViolation // passed the policy, yet docker would pull nothing
+	kind := worst.Kind()
+	if kind == nil {
+		kind = exitcode.ErrViolation // passed the policy, yet docker would pull nothing
 	}
-	return verdictError{code: code, summary: errors.Join(refused...).Error()}
+	return exitcode.Mark(kind, errors.Join(refused...))
 }
 
 // fetchImages refreshes the trust data of the images' repositories, each root pinned
@@ -117,7 +119,7 @@ func (a *app) fetchImages(cmd *cobra.Command, images []string, pol *policy.Polic
 	_, errs := client.FetchAll(cmd.Context(), repos, func() {})
 	for i, err := range errs {
 		if err != nil {
-			errs[i] = onlineError(fmt.Errorf("fetch %s: %w", guns[i], err))
+			errs[i] = fmt.Errorf("fetch %s: %w", guns[i], err)
 		}
 	}
 	return errors.Join(errs...)

@@ -11,8 +11,9 @@ import (
 func (a *app) revokeCommand() *cobra.Command {
 	var roleNames []string
 	cmd := &cobra.Command{
-		Use:   "revoke IMAGE:TAG...",
-		Short: "Remove the signatures of tags, like docker trust revoke",
+		Use:     "revoke IMAGE:TAG...",
+		Example: "  trustctl revoke registry.example.com/team/app:1.0\n  trustctl revoke registry.example.com/team/app:1.0 --role qa",
+		Short:   "Remove the signatures of tags, like docker trust revoke",
 		Long: "Remove tags from the delegations you hold a key for (or from targets when the repository has " +
 			"no delegations, or from --role) and publish the change.",
 		Args: cobra.MinimumNArgs(1),
@@ -28,7 +29,7 @@ func (a *app) revokeCommand() *cobra.Command {
 				}
 				from, err := r.Revoke(cmd.Context(), tags[gun], roles)
 				if err != nil {
-					return onlineError(fmt.Errorf("revoke %s: %w", gun, err))
+					return fmt.Errorf("revoke %s: %w", gun, err)
 				}
 				for _, tag := range tags[gun] {
 					fmt.Fprintf(a.streams.Out, "Revoked %s:%s from %s\n", gun, tag, roleList(from[tag]))

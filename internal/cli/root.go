@@ -16,6 +16,8 @@ import (
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
 // Streams are the process's standard streams, injected so that tests can drive commands.
@@ -51,7 +53,7 @@ func Execute(ctx context.Context, args []string, streams Streams, getenv func(st
 	root.SetErr(streams.Err)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return ExitOK
+		return exitcode.OK
 	}
 	fmt.Fprintf(streams.Err, "trustctl: %s\n", oneLine(err.Error()))
 	return exitCode(err)
@@ -60,6 +62,7 @@ func Execute(ctx context.Context, args []string, streams Streams, getenv func(st
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trustctl",
+		Example:       "  trustctl fetch -f stack.yml && trustctl verify stack.yml --policy policy.yml\n  trustctl sign registry.example.com/team/app:1.0",
 		Short:         "Docker Content Trust and Notary v1 without docker trust",
 		Long:          "trustctl signs images, manages delegations and keys, and verifies deployments against Notary v1 trust data (~/.docker/trust).",
 		SilenceUsage:  true,
@@ -73,8 +76,9 @@ func (a *app) rootCommand() *cobra.Command {
 	flags.StringP("server", "s", "", "Notary server URL (default $DOCKER_CONTENT_TRUST_SERVER)")
 	flags.String("tlscacert", "", "CA certificate file for the Notary server")
 	flags.String("config", "", "config file (default $XDG_CONFIG_HOME/trustctl/config.yaml when present)")
-	flags.StringP("output", "o", outputTable, "output format: table|json")
-	flags.String("log-level", "warn", "log level: debug|info|warn|error")
+	flags.StringP("output", "o", "", "output format of commands that print data: table|json (default: the command's own)")
+	flags.String("log-level", "warn", "log level: debug|info|warn|error (debug adds the detail of each step)")
+	flags.String("log-format", "text", "log format on stderr: text (one line per message) or json (structured, for machines)")
 
 	root.AddCommand(
 		a.versionCommand(),
@@ -93,6 +97,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.delegateCommand(),
 		a.fetchCommand(),
 	)
+	applyConventions(root)
 	return root
 }
 
@@ -116,20 +121,13 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 			return fmt.Errorf("read config %s: %w", file, err)
 		}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := newLogger(a.streams.Err, v.GetString("log-level"), v.GetString("log-format"))
+	if err != nil {
+		return err
 	}
-	a.log = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: level}))
-	if cmd.Flags().Lookup("output") != cmd.Root().PersistentFlags().Lookup("output") {
-		return nil // the command's own --output (a file) shadows the format flag
-	}
-	switch out := v.GetString("output"); out {
-	case outputTable, outputJSON:
-	default:
-		return fmt.Errorf("--output %q: want table or json", out)
-	}
-	return nil
+	a.log = log
+	a.log.Debug("settings", "command", cmd.CommandPath(), "config", file, "trust-dir", a.trustDir(), "server", a.server())
+	return checkOutput(cmd, v.GetString("output"))
 }
 
 // defaultConfigFile is $XDG_CONFIG_HOME/trustctl/config.yaml (or ~/.config/…) when it exists.
@@ -165,7 +163,7 @@ func (a *app) server() string {
 	return a.getenv("DOCKER_CONTENT_TRUST_SERVER")
 }
 
-func (a *app) jsonOutput() bool { return a.cfg.GetString("output") == outputJSON }
+func (a *app) jsonOutput(cmd *cobra.Command) bool { return a.outputFormat(cmd) == outputJSON }
 
 // oneLine keeps error messages on one line, whatever a library put in them.
 func oneLine(s string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/trust/repo"
@@ -62,7 +63,7 @@ func (f *readFlags) options() (repo.Options, error) {
 func (a *app) openRepo(gun string, opts repo.Options) (*repo.Repo, error) {
 	r, err := repo.Open(store.Dir{Root: a.trustDir()}, gun, opts)
 	if err != nil {
-		return nil, trustDataError{err}
+		return nil, err
 	}
 	if r.TrustOnFirstUse() {
 		a.log.Warn("root not pinned: trusted as first seen in the trust dir", "repository", gun)
@@ -85,6 +86,11 @@ type imageRef struct {
 func parseImageRef(s string) (imageRef, error) {
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
+		if _, d, ok := strings.Cut(s, "@"); ok {
+			if derr := digest.Digest(d).Validate(); derr != nil {
+				return imageRef{}, fmt.Errorf("image reference %q: digest %s: %w", s, d, derr)
+			}
+		}
 		return imageRef{}, fmt.Errorf("image reference %q: %w", s, err)
 	}
 	ref := imageRef{gun: named.Name()}

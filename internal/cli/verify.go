@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/pin"
 	"github.com/trustctl/trustctl/internal/policy"
@@ -30,8 +31,9 @@ func (a *app) verifyCommand() *cobra.Command {
 		pinFile     string
 	)
 	cmd := &cobra.Command{
-		Use:   "verify FILE... --policy POLICY",
-		Short: "Check every image of compose or stack files against a policy, offline",
+		Use:     "verify FILE... --policy POLICY",
+		Example: "  trustctl verify stack.yml --policy policy.yml\n  trustctl verify compose.yml override.yml --policy policy.yml --format table --format sarif --output-file trust.sarif",
+		Short:   "Check every image of compose or stack files against a policy, offline",
 		Long: "Verify the images of compose or stack files (merged like `docker stack deploy -c a -c b`) " +
 			"against a policy, from the trust dir alone: each repository's trust data is verified once, " +
 			"then each image use is decided. Exit codes: 0 pass, 1 policy violation, 2 bad input, " +
@@ -80,8 +82,9 @@ func (a *app) verifyCommand() *cobra.Command {
 						return err
 					}
 				}
-				if code := policy.Worst(decisions).ExitCode(); code != ExitOK {
-					return verdictError{code: code, summary: report.SummaryLine(decisions)}
+				// The reports are written: the error is only the summary, of the worst result's kind.
+				if kind := policy.Worst(decisions).Kind(); kind != nil {
+					return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
 				}
 				if pinFile == "" {
 					return nil
@@ -190,15 +193,6 @@ func (a *app) writeFileWith(path string, render func(io.Writer) error) error {
 	}
 	return nil
 }
-
-// verdictError ends verify with the exit code of the worst decision; the reports are
-// already written, so the message is only the summary.
-type verdictError struct {
-	code    int
-	summary string
-}
-
-func (e verdictError) Error() string { return e.summary }
 
 // writePinFile writes the override of a passing verdict, with the files' version.
 func writePinFile(path string, files []string, o pin.Override) error {

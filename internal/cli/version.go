@@ -13,9 +13,10 @@ var version = "dev"
 
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print trustctl's version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Example: "  trustctl version",
+		Short:   "Print trustctl's version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := version
 			if v == "dev" {

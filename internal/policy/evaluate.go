@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
 // Result is the outcome for one image, ordered from best to worst.
@@ -37,16 +39,16 @@ func (r Result) String() string {
 // MarshalText writes the result as its name in reports.
 func (r Result) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
-// ExitCode is the exit code of `trustctl verify` when r is the worst result: 1 for a
-// violation, 3 for a trust data error, else 0.
-func (r Result) ExitCode() int {
+// Kind is the kind of error `trustctl verify` ends with when r is the worst result: a
+// violation, a trust data error, or none (nil).
+func (r Result) Kind() error {
 	switch r {
 	case Fail:
-		return 1
+		return exitcode.ErrViolation
 	case TrustError:
-		return 3
+		return exitcode.ErrTrustData
 	}
-	return 0
+	return nil
 }
 
 // Decision is the verdict for one image use.

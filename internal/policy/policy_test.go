@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
@@ -571,15 +572,15 @@ func TestSummarizeWorst(t *testing.T) {
 	if s := Summarize(ds); s != (Summary{Passed: 2, Warned: 1, Excepted: 1, ExpiredExceptions: 1}) {
 		t.Errorf("summary %+v", s)
 	}
-	if w := Worst(ds); w != Warn || w.ExitCode() != 0 {
+	if w := Worst(ds); w != Warn || w.Kind() != nil {
 		t.Errorf("worst %v", w)
 	}
 	ds = append(ds, Decision{Result: TrustError})
-	if w := Worst(ds); w != TrustError || w.ExitCode() != 3 {
+	if w := Worst(ds); w != TrustError || w.Kind() != exitcode.ErrTrustData {
 		t.Errorf("worst %v", w)
 	}
 	ds = append(ds, Decision{Result: Fail})
-	if w := Worst(ds); w != Fail || w.ExitCode() != 1 {
+	if w := Worst(ds); w != Fail || w.Kind() != exitcode.ErrViolation {
 		t.Errorf("worst %v", w)
 	}
 	if w := Worst(nil); w != Pass {

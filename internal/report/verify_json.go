@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/policy"
 )
 
@@ -64,7 +65,7 @@ func renderJSON(w io.Writer, r VerifyReport) error {
 		Files:       append([]string{}, r.Files...), // [] rather than null
 		EvaluatedAt: r.Now.UTC().Format(time.RFC3339),
 		Result:      worst.String(),
-		ExitCode:    worst.ExitCode(),
+		ExitCode:    exitcode.Of(worst.Kind()),
 		Summary: jsonSummary{
 			Images: len(r.Decisions), Passed: s.Passed, Failed: s.Failed, Warnings: s.Warned,
 			Exceptions: s.Excepted, TrustErrors: s.TrustErrors, ExpiredExceptions: s.ExpiredExceptions,

@@ -112,6 +112,12 @@ type passphrases struct {
 
 var _ keys.PassphraseSource = (*passphrases)(nil)
 
+// NewPassphrase is never asked for: docker trust has no command that changes a
+// passphrase.
+func (p *passphrases) NewPassphrase(alias, keyID string) (string, error) {
+	return "", fmt.Errorf("docker trust cannot change the passphrase of key %s: run trustctl key passwd", keyID)
+}
+
 func newPassphrases(getenv func(string) string, in *lineReader, out io.Writer, tty *os.File) *passphrases {
 	return &passphrases{getenv: getenv, in: in, out: out, tty: tty, cache: map[string]string{}}
 }

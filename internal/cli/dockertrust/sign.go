@@ -235,10 +235,14 @@ func notaryError(gun string, err error) error {
 }
 
 // dockerSigningError is docker's wording for a trust dir without a key of any signer
-// (trust.GetSignableRoles); which keys would do is logged for -D.
+// (trust.GetSignableRoles), for sign and revoke alike; which keys would do is logged for
+// -D.
 func dockerSigningError(e *env, err error) error {
-	var nk *client.NoSigningKeysError
-	if errors.As(err, &nk) {
+	var (
+		nk *client.NoSigningKeysError
+		ns *client.NotSignedError
+	)
+	if errors.As(err, &nk) || errors.As(err, &ns) {
 		e.log.Debug("no signing key", "error", err.Error())
 		return errors.New("no valid signing keys for delegation roles")
 	}

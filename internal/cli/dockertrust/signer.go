@@ -221,7 +221,7 @@ func (e *env) removeSignerFrom(ctx context.Context, name, arg string, force bool
 			return nil
 		}
 	}
-	if _, err := rc.RemoveDelegation(ctx, role, nil, true); err != nil {
+	if _, err := rc.RemoveDelegation(ctx, role, client.RemoveOptions{Releases: true}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.streams.Out, "Successfully removed %s from %s\n\n", name, arg)

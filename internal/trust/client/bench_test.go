@@ -49,9 +49,9 @@ func BenchmarkSign1000(b *testing.B) {
 			gun := fmt.Sprintf("127.0.0.1:5000/bench/trustctl-%d", runs)
 			base := []string{"-d", b.TempDir(), "-s", srv.URL, "--tlscacert", srv.CAFile}
 			run(b, trustctl, append(base, "init", gun)...)
-			args := append(base, "sign", "--digest", "sha256:"+digest, "--size", "1234")
+			args := append(base, "sign")
 			for n := range benchTags {
-				args = append(args, gun+":v"+strconv.Itoa(n))
+				args = append(args, gun+":v"+strconv.Itoa(n)+"@sha256:"+digest, "--size", "1234")
 			}
 			b.StartTimer()
 			run(b, trustctl, args...)

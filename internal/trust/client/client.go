@@ -17,10 +17,10 @@ package client
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/server"
 	"github.com/trustctl/trustctl/internal/trust/store"
@@ -37,7 +37,7 @@ const (
 )
 
 // ErrNotInitialized: the server has no trust data for the repository.
-var ErrNotInitialized = errors.New("repository not initialised")
+var ErrNotInitialized = exitcode.New(exitcode.ErrTrustData, "repository not initialised")
 
 // Remote is the part of server.Client the repository uses.
 type Remote interface {

@@ -1,8 +1,10 @@
 package client_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -110,7 +112,7 @@ func TestRecreateDelegation(t *testing.T) {
 	qa := []string{"targets/qa"}
 	for i, tag := range []string{"1.0", "2.0"} {
 		if i > 0 {
-			if _, err := r.RemoveDelegation(ctx(t), qa[0], nil, true); err != nil {
+			if _, err := r.RemoveDelegation(ctx(t), qa[0], client.RemoveOptions{Releases: true}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -181,5 +183,76 @@ func TestFetchDelegationLevels(t *testing.T) {
 	}
 	if got := client.Delegations(meta); len(got) != len(roles) || len(meta.Invalid) > 0 {
 		t.Fatalf("delegations %v, refused %v", got, meta.Invalid)
+	}
+}
+
+// TestAddDelegationKeepsPaths: adding a key to a restricted role keeps its paths, as
+// `notary delegation add` does without --paths; only explicit paths (or all paths,
+// "") widen it.
+func TestAddDelegationKeepsPaths(t *testing.T) {
+	e := newEnv(t)
+	owner := t.TempDir()
+	gun := "127.0.0.1:5000/dev/keep-paths"
+	r := e.repo(owner, gun)
+	if _, err := r.Init(ctx(t), client.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ks := keys.Open(store.Dir{Root: owner}, keys.NewPassphraseSource(passphrases, nil))
+	_, first, err := ks.Generate("first", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, second, err := ks.Generate("second", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		key   tuf.PublicKey
+		paths []string
+		want  []string
+	}{
+		{first, []string{"1."}, []string{"1."}},
+		{second, nil, []string{"1."}},
+		{second, []string{"2."}, []string{"1.", "2."}},
+		{second, []string{""}, []string{"1.", "2.", ""}},
+	}
+	for i, step := range steps {
+		if err := r.AddDelegation(ctx(t), "targets/qa", []tuf.PublicKey{step.key}, step.paths, false); err != nil {
+			t.Fatal(err)
+		}
+		meta, err := r.Fetch(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := client.Delegations(meta)
+		if len(ds) != 1 || !slices.Equal(ds[0].Paths, step.want) {
+			t.Fatalf("step %d: delegations %+v, want targets/qa with paths %q", i, ds, step.want)
+		}
+	}
+}
+
+// TestInitUsesCurrentRootKey: after a root rotation the old root key stays in the trust
+// dir; a new repository gets the key that signs the current root, not the rotated-out
+// one, whatever their IDs.
+func TestInitUsesCurrentRootKey(t *testing.T) {
+	e := newEnv(t)
+	owner := t.TempDir()
+	for i := range 4 { // the new key's ID sorts below the old one's at least once
+		first := e.repo(owner, fmt.Sprintf("127.0.0.1:5000/dev/rootkey-%d", i))
+		if _, err := first.Init(ctx(t), client.InitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := first.RotateKey(ctx(t), tuf.RoleRoot, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := rotated.CanonicalID()
+		k, err := e.repo(owner, fmt.Sprintf("127.0.0.1:5000/dev/rootkey-%d-next", i)).Init(ctx(t), client.InitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Root != want {
+			t.Fatalf("round %d: init used root key %s, want the current one %s", i, k.Root, want)
+		}
 	}
 }

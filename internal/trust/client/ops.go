@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -200,16 +201,19 @@ func (r *Repository) initFiles(ctx context.Context, opts InitOptions) (map[strin
 }
 
 // rootKey returns a signer for a new root certificate of the GUN: with the trust dir's
-// root key of the smallest ID (docker's choice), or a new key.
+// root key that signs the current roots (currentRootKey), else its root key of the
+// smallest ID, else a new key.
 func (r *Repository) rootKey(now time.Time) (*tuf.Signer, error) {
 	list, err := r.keys.List()
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	for _, k := range list {
-		if k.Role == tuf.RoleRoot && (id == "" || k.ID < id) {
-			id = k.ID
+	id := currentRootKey(r.dir, list)
+	if id == "" {
+		for _, k := range list {
+			if k.Role == tuf.RoleRoot && (id == "" || k.ID < id) {
+				id = k.ID
+			}
 		}
 	}
 	if id == "" {
@@ -317,11 +321,7 @@ func (r *Repository) Revoke(ctx context.Context, names []string, roles []string)
 func (st *state) signingRoles(name string, roles []string, revoke bool) ([]string, error) {
 	has := func(role string) bool {
 		t := st.targets[role]
-		if t == nil {
-			return false
-		}
-		_, ok := t.Targets[name]
-		return ok
+		return t != nil && hasTarget(t, name)
 	}
 	if len(roles) > 0 {
 		var out []string
@@ -340,14 +340,14 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 			out = append(out, role)
 		}
 		if revoke && len(out) == 0 {
-			return nil, fmt.Errorf("%s is not signed in %s of %s", name, strings.Join(roles, ", "), st.r.gun)
+			return nil, fmt.Errorf("tag %s is not signed in %s of %s%s", name, strings.Join(roles, ", "), st.r.gun, st.signedIn(name))
 		}
 		return out, nil
 	}
 	top := st.targets[tuf.RoleTargets]
 	if top == nil || len(top.Delegations.Roles) == 0 {
 		if revoke && !has(tuf.RoleTargets) {
-			return nil, fmt.Errorf("%s is not signed in %s", name, st.r.gun)
+			return nil, st.notSigned(name)
 		}
 		if !st.holds(tuf.RoleTargets) {
 			ids, pubs, threshold, _ := st.roleKeys(tuf.RoleTargets)
@@ -357,14 +357,11 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 	}
 	var out, needed []string
 	for _, d := range top.Delegations.Roles {
-		if !allows(st.paths(d.Name), name) {
+		if !allows(st.paths(d.Name), name) || (revoke && !has(d.Name)) {
 			continue
 		}
 		if !st.holds(d.Name) {
 			needed = append(needed, fmt.Sprintf("%s (keys %s)", d.Name, strings.Join(canonicalIDs(d.KeyIDs, top.Delegations.Keys), ", ")))
-			continue
-		}
-		if revoke && !has(d.Name) {
 			continue
 		}
 		out = append(out, d.Name)
@@ -372,10 +369,50 @@ func (st *state) signingRoles(name string, roles []string, revoke bool) ([]strin
 	switch {
 	case len(out) > 0:
 		return out, nil
-	case revoke && len(needed) == 0:
-		return nil, fmt.Errorf("%s is not signed in a delegation of %s you hold a key for", name, st.r.gun)
+	case revoke:
+		// Blame the roles that sign the tag, never one that merely could.
+		return nil, st.notSigned(name)
 	}
 	return nil, &NoSigningKeysError{GUN: st.r.gun, Name: name, Needed: needed}
+}
+
+// notSigned is revoke's error for a tag that no role the user holds a key for signs.
+func (st *state) notSigned(name string) error {
+	return &NotSignedError{GUN: st.r.gun, Name: name, SignedIn: st.signedIn(name)}
+}
+
+// NotSignedError: revoke found no role the user holds a key for that signs Name.
+type NotSignedError struct {
+	GUN, Name string
+	// SignedIn says where the tag is signed, with the keys that could revoke it there.
+	SignedIn string
+}
+
+func (e *NotSignedError) Error() string {
+	return fmt.Sprintf("tag %s is not signed in any role you hold a key for in %s%s", e.Name, e.GUN, e.SignedIn)
+}
+
+// signedIn says where a tag is signed, with the keys that could revoke it there.
+func (st *state) signedIn(name string) string {
+	var where []string
+	for _, role := range slices.Sorted(maps.Keys(st.targets)) {
+		if t := st.targets[role]; t == nil || !hasTarget(t, name) {
+			continue
+		}
+		if ids, pubs, _, ok := st.roleKeys(role); ok {
+			role = fmt.Sprintf("%s (keys %s)", role, strings.Join(canonicalIDs(ids, pubs), ", "))
+		}
+		where = append(where, role)
+	}
+	if len(where) == 0 {
+		return "; no role signs it"
+	}
+	return "; it is signed in " + strings.Join(where, ", ")
+}
+
+func hasTarget(t *tuf.Targets, name string) bool {
+	_, ok := t.Targets[name]
+	return ok
 }
 
 func canonicalIDs(ids []string, pubs map[string]tuf.PublicKey) []string {
@@ -394,9 +431,11 @@ func canonicalID(pubs map[string]tuf.PublicKey, id string) string {
 	return id
 }
 
-// AddDelegation delegates role (targets/<name>…) to keys with paths (nil: all paths),
-// creating it with threshold 1 or adding keys and paths to it. With releases, the keys
-// are added to targets/releases as well, as `docker trust signer add` does.
+// AddDelegation delegates role (targets/<name>…) to keys with paths, creating it with
+// threshold 1 or adding keys and paths to it. Nil paths keep an existing role's paths,
+// as `notary delegation add` does without --paths, so adding a key never widens a
+// restricted role; a new role gets all paths, as `docker trust signer add` gives. With
+// releases, the keys are added to targets/releases as well, as docker does.
 func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.PublicKey, paths []string, releases bool) error {
 	if !tuf.IsDelegation(role) {
 		return fmt.Errorf("invalid delegation name %q: targets/<name> of lower-case letters, digits, -, _", role)
@@ -404,13 +443,10 @@ func (r *Repository) AddDelegation(ctx context.Context, role string, keys []tuf.
 	if len(keys) == 0 {
 		return fmt.Errorf("delegation %s: no keys given", role)
 	}
-	if paths == nil {
-		paths = []string{""}
-	}
 	return r.change(ctx, true, func(st *state) error {
 		// releases first: a new releases role is then listed before the team role.
 		if releases && role != ReleasesRole && path.Dir(role) == tuf.RoleTargets {
-			if err := st.delegate(ReleasesRole, keys, []string{""}); err != nil {
+			if err := st.delegate(ReleasesRole, keys, nil); err != nil {
 				return err
 			}
 		}
@@ -424,6 +460,10 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 		if _, ok := st.delegation(parentName); !ok {
 			return fmt.Errorf("cannot delegate %s: its parent %s does not exist", role, parentName)
 		}
+	}
+	_, exists := st.delegation(role)
+	if paths == nil && !exists {
+		paths = []string{""}
 	}
 	for _, p := range paths {
 		if !allows(st.paths(parentName), p) {
@@ -454,15 +494,31 @@ func (st *state) delegate(role string, keys []tuf.PublicKey, paths []string) err
 	return nil
 }
 
-// RemoveDelegation deletes role with its subtree or, with keyIDs (canonical or TUF
-// IDs), only those keys from it. With releases, the keys that leave a team role
-// (targets/<name>) leave targets/releases too, as `docker trust signer remove` intends,
-// except those another team role still has: its members keep signing releases. It
-// returns the canonical IDs removed from targets/releases.
-func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs []string, releases bool) ([]string, error) {
+// RemoveOptions say what RemoveDelegation removes and who confirms it.
+type RemoveOptions struct {
+	// KeyIDs (canonical or TUF IDs) removes only these keys from the role.
+	KeyIDs []string
+	// Releases makes the keys that leave a team role leave targets/releases too.
+	Releases bool
+	// Confirm, when set, is asked before anything is published if the removal leaves
+	// tags unsigned (sorted); an error cancels the removal.
+	Confirm func(unsigned []string) error
+}
+
+// RemoveDelegation deletes role with its subtree or, with opts.KeyIDs, only those keys
+// from it. With opts.Releases, the keys that leave a team role (targets/<name>) leave
+// targets/releases too, as `docker trust signer remove` intends, except those another
+// team role still has: its members keep signing releases. Tags that would lose their
+// last valid signature, because their role goes or its file no longer has enough
+// signatures by its keys, go to opts.Confirm first, as docker asks before removing the
+// last signer of released tags. It returns the canonical IDs removed from
+// targets/releases.
+func (r *Repository) RemoveDelegation(ctx context.Context, role string, opts RemoveOptions) ([]string, error) {
+	keyIDs, releases := opts.KeyIDs, opts.Releases
 	var fromReleases []string
 	err := r.change(ctx, true, func(st *state) error {
 		fromReleases = nil // f runs again on a newer state when another client published first
+		before := st.signedTags()
 		d, ok := st.delegation(role)
 		if !ok {
 			return fmt.Errorf("role %s does not exist in %s", role, st.r.gun)
@@ -483,8 +539,14 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs [
 			}
 		} else {
 			for _, want := range keyIDs {
+				// Either form of the ID, or a unique prefix of one, names the key.
+				forms := append(slices.Clone(d.KeyIDs), canonicalIDs(d.KeyIDs, parent.Delegations.Keys)...)
+				full, err := tuf.ResolveKeyID(want, forms)
+				if err != nil {
+					return fmt.Errorf("key %s of %s: %w", want, role, err)
+				}
 				i := slices.IndexFunc(d.KeyIDs, func(id string) bool {
-					return id == want || canonicalID(parent.Delegations.Keys, id) == want
+					return full != "" && (id == full || canonicalID(parent.Delegations.Keys, id) == full)
 				})
 				if i < 0 {
 					return fmt.Errorf("key %s is not a key of %s in %s", want, role, st.r.gun)
@@ -497,6 +559,9 @@ func (r *Repository) RemoveDelegation(ctx context.Context, role string, keyIDs [
 			fromReleases = st.leaveReleases(leaving)
 		}
 		pruneKeys(&parent.Delegations)
+		if lost := st.lostTags(before); len(lost) > 0 && opts.Confirm != nil {
+			return opts.Confirm(lost)
+		}
 		return nil
 	})
 	return fromReleases, err

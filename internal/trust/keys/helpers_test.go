@@ -40,6 +40,10 @@ func (f sourceFunc) Passphrase(alias, keyID string, newKey bool, attempt int) (s
 	return f(alias, keyID, newKey, attempt)
 }
 
+func (f sourceFunc) NewPassphrase(alias, keyID string) (string, error) {
+	return f(alias, keyID, true, 0)
+}
+
 // envSource reads passphrases from a fixed environment, without a prompter.
 func envSource(env map[string]string) PassphraseSource {
 	return NewPassphraseSource(func(k string) string { return env[k] }, nil)

@@ -229,10 +229,17 @@ func isPrivateKeyType(t string) bool {
 	return false
 }
 
-// find returns the key file of id, preferring the flat layout.
+// Lookup returns the key id names: its full ID, or a unique prefix of it.
+func (s *Store) Lookup(id string) (Info, error) { return s.find(id) }
+
+// find returns the key file of id (or of a unique prefix of it, tuf.ResolveKeyID),
+// preferring the flat layout.
 func (s *Store) find(id string) (Info, error) {
 	all, err := s.scan()
 	if err != nil {
+		return Info{}, err
+	}
+	if id, err = resolveID(id, all); err != nil {
 		return Info{}, err
 	}
 	for _, info := range all {
@@ -362,6 +369,20 @@ func (s *Store) load(info Info) (crypto.Signer, error) {
 	return key, nil
 }
 
+// decrypts tells whether pass opens the key file of info.
+func (s *Store) decrypts(info Info, pass string) bool {
+	data, err := store.ReadFileLimit(info.Path, maxKeyFile)
+	if err != nil {
+		return false
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || !isEncrypted(block) {
+		return false
+	}
+	_, err = parseBlock(block, pass)
+	return err == nil
+}
+
 // PrivateKey decrypts the key id.
 func (s *Store) PrivateKey(id string) (crypto.Signer, Info, error) {
 	info, err := s.find(id)
@@ -410,8 +431,12 @@ func setHeader(h map[string]string, k, v string) {
 	}
 }
 
-// ChangePassphrase re-encrypts key id with a new passphrase. A key in a legacy layout
-// moves to the flat one, so that no copy under the old passphrase is left.
+// ErrSamePassphrase: the new passphrase of a key is its current one.
+var ErrSamePassphrase = errors.New("the new passphrase is the current one")
+
+// ChangePassphrase re-encrypts key id with the source's new passphrase, refusing the
+// current one so that it never reports a change that did not happen. A key in a legacy
+// layout moves to the flat one, so that no copy under the old passphrase is left.
 func (s *Store) ChangePassphrase(id string) error {
 	info, err := s.find(id)
 	if err != nil {
@@ -421,9 +446,19 @@ func (s *Store) ChangePassphrase(id string) error {
 	if err != nil {
 		return err
 	}
-	data, err := s.encode(key, info)
+	if s.pass == nil {
+		return fmt.Errorf("%w for %s key %s", ErrNoPassphrase, info.Role, info.ID)
+	}
+	pass, err := s.pass.NewPassphrase(info.Role, info.ID)
 	if err != nil {
 		return err
+	}
+	if s.decrypts(info, pass) {
+		return fmt.Errorf("change the passphrase of key %s: %w", info.ID, ErrSamePassphrase)
+	}
+	data, err := encodeKeyFile(key, info.Role, info.GUN, pass)
+	if err != nil {
+		return fmt.Errorf("encode %s key %s: %w", info.Role, info.ID, err)
 	}
 	flat := s.flatPath(id)
 	if err := store.WriteFileAtomic(flat, data); err != nil {
@@ -437,10 +472,26 @@ func (s *Store) ChangePassphrase(id string) error {
 	return nil
 }
 
-// Remove deletes every file holding key id.
+// resolveID turns a key ID prefix into the ID of one of the keys of all.
+func resolveID(id string, all []Info) (string, error) {
+	ids := make([]string, len(all))
+	for i, info := range all {
+		ids[i] = info.ID
+	}
+	full, err := tuf.ResolveKeyID(id, ids)
+	if err != nil || full == "" {
+		return id, err
+	}
+	return full, nil
+}
+
+// Remove deletes every file holding key id (or a unique prefix of it).
 func (s *Store) Remove(id string) error {
 	all, err := s.scan()
 	if err != nil {
+		return err
+	}
+	if id, err = resolveID(id, all); err != nil {
 		return err
 	}
 	found := false

@@ -644,7 +644,7 @@ func TestChangePassphrase(t *testing.T) {
 
 func TestNotFoundAndTraversal(t *testing.T) {
 	s := Open(store.Dir{Root: filepath.Join(testenv.Fixtures(), "trust-admin")}, fixturePass)
-	for _, id := range []string{"", "../private/" + rootID, rootID[:10], "private/" + rootID} {
+	for _, id := range []string{"", "../private/" + rootID, "ffffffffffff", "private/" + rootID} {
 		if _, _, err := s.PrivateKey(id); !errors.Is(err, ErrKeyNotFound) {
 			t.Errorf("PrivateKey(%q): %v", id, err)
 		}
@@ -686,5 +686,77 @@ func TestUnencryptedStoredKeyReads(t *testing.T) {
 	got, info, err := Open(store.Dir{Root: root}, nil).PrivateKey(pub.ID())
 	if err != nil || !sameKey(got, key) || info.Role != "ed" {
 		t.Errorf("PrivateKey = %v, %v", info, err)
+	}
+}
+
+// TestChangePassphraseNeedsANewOne: without a terminal the new passphrase comes from
+// TRUSTCTL_NEW_PASSPHRASE, never from the variable of the current one; the current one
+// again is refused, so that passwd never reports a change that did not happen.
+func TestChangePassphraseNeedsANewOne(t *testing.T) {
+	const old = "old-passphrase"
+	tests := []struct {
+		name    string
+		newPass string
+		wantErr error
+	}{
+		{"no new passphrase", "", ErrNoPassphrase},
+		{"the current one", old, ErrSamePassphrase},
+		{"too short", "short", ErrNoPassphrase},
+		{"a new one", "new-passphrase", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"NOTARY_DELEGATION_PASSPHRASE": old, EnvNewPassphrase: tt.newPass}
+			s, root := newStore(t, envSource(env))
+			info, _, err := s.Generate("alice", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := treeState(t, root)
+			err = s.ChangePassphrase(info.ID)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("ChangePassphrase: %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				assertUnchanged(t, root, before)
+				return
+			}
+			if _, _, err := Open(store.Dir{Root: root}, allVars(tt.newPass)).PrivateKey(info.ID); err != nil {
+				t.Errorf("the new passphrase does not open the key: %v", err)
+			}
+			if _, _, err := Open(store.Dir{Root: root}, allVars(old)).PrivateKey(info.ID); !errors.Is(err, ErrWrongPassphrase) {
+				t.Errorf("the old passphrase still opens the key: %v", err)
+			}
+		})
+	}
+}
+
+// TestKeyIDPrefix: a unique prefix of at least 12 hex characters names a key, as the
+// IDs `inspect` shows; a shorter or ambiguous one is refused, listing the matches.
+func TestKeyIDPrefix(t *testing.T) {
+	s := Open(store.Dir{Root: filepath.Join(testenv.Fixtures(), "trust-admin")}, fixturePass)
+	if _, info, err := s.PrivateKey(rootID[:12]); err != nil || info.ID != rootID {
+		t.Errorf("PrivateKey(%q) = %v, %v; want key %s", rootID[:12], info.ID, err, rootID)
+	}
+	if _, err := s.Export(rootID[:20]); err != nil {
+		t.Errorf("Export(%q): %v", rootID[:20], err)
+	}
+	if _, _, err := s.PrivateKey(rootID[:11]); !errors.Is(err, tuf.ErrKeyIDTooShort) {
+		t.Errorf("PrivateKey(%q): %v, want too short", rootID[:11], err)
+	}
+
+	// Two keys whose IDs share 12 characters: the prefix is refused, naming both.
+	root := t.TempDir()
+	for _, id := range []string{rootID, rootID[:12] + strings.Repeat("0", 52)} {
+		if err := store.WriteFileAtomic(filepath.Join(root, "private", id+".key"), fixture(t, "trust-admin/private/"+rootID+".key")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := Open(store.Dir{Root: root}, fixturePass).Remove(rootID[:12])
+	if !errors.Is(err, tuf.ErrAmbiguousKeyID) || !strings.Contains(err.Error(), rootID) || !strings.Contains(err.Error(), rootID[:12]+"0000") {
+		t.Errorf("Remove of an ambiguous prefix: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "private", rootID+".key")); err != nil {
+		t.Errorf("an ambiguous prefix removed a key: %v", err)
 	}
 }

@@ -14,6 +14,10 @@ type PassphraseSource interface {
 	// already failed to decrypt. An error ends the attempts; one wrapping
 	// ErrWrongPassphrase means the source has nothing better to offer.
 	Passphrase(alias, keyID string, newKey bool, attempt int) (string, error)
+	// NewPassphrase returns the passphrase that replaces the current one of key keyID
+	// (`key passwd`); it never comes from the variables of the current one, or nothing
+	// would change.
+	NewPassphrase(alias, keyID string) (string, error)
 }
 
 // Prompter reads a secret from the user without echo.
@@ -29,6 +33,8 @@ const (
 	envNotaryDelegation = "NOTARY_DELEGATION_PASSPHRASE"
 	envDockerRoot       = "DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"
 	envDockerRepository = "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"
+	// EnvNewPassphrase gives `key passwd` its new passphrase without a terminal.
+	EnvNewPassphrase = "TRUSTCTL_NEW_PASSPHRASE"
 )
 
 // minPassphraseLen is notary's minimum for passphrases typed for new keys.
@@ -88,6 +94,19 @@ func (s *envPrompt) Passphrase(alias, keyID string, newKey bool, attempt int) (s
 		return "", fmt.Errorf("read passphrase: %w", err)
 	}
 	return strings.TrimSpace(p), nil
+}
+
+func (s *envPrompt) NewPassphrase(alias, keyID string) (string, error) {
+	if p := s.getenv(EnvNewPassphrase); p != "" {
+		if utf8.RuneCountInString(p) < minPassphraseLen {
+			return "", fmt.Errorf("%w for %s key %s: %s is shorter than %d characters", ErrNoPassphrase, alias, keyID, EnvNewPassphrase, minPassphraseLen)
+		}
+		return p, nil
+	}
+	if s.prompter == nil {
+		return "", fmt.Errorf("%w for %s key %s: set %s to the new passphrase, or run in a terminal", ErrNoPassphrase, alias, keyID, EnvNewPassphrase)
+	}
+	return s.promptNew(alias, keyID)
 }
 
 // promptNew asks for a new passphrase twice, as notary does.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/registry"
 )
 
@@ -14,12 +15,12 @@ import (
 var (
 	// ErrNotFound: the server has no such metadata (404). A missing root.json means the
 	// server has no trust data for the GUN.
-	ErrNotFound = errors.New("not found on the notary server")
+	ErrNotFound = exitcode.New(exitcode.ErrTrustData, "not found on the notary server")
 	// ErrUnauthorized: the server or its token service refused the credentials (401, 403).
 	ErrUnauthorized = errors.New("not authorized by the notary server")
 	// ErrServerUnavailable: 5xx after retries, or the server could not be reached. Readers
 	// may fall back to cached metadata, as notary does.
-	ErrServerUnavailable = errors.New("notary server unavailable")
+	ErrServerUnavailable = exitcode.New(exitcode.ErrTrustData, "notary server unavailable")
 	// ErrTooLarge: the response is larger than the caller's limit or expected length;
 	// notary calls this a malicious server.
 	ErrTooLarge = registry.ErrTooLarge

@@ -3,6 +3,8 @@ package tuf
 import (
 	"errors"
 	"fmt"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
 // Reason classifies why metadata was refused. Each reason is also a sentinel error, so
@@ -43,8 +45,11 @@ func (e *VerifyError) Error() string {
 
 func (e *VerifyError) Unwrap() error { return e.Err }
 
-// Is matches the sentinel of the error's reason.
+// Is matches the sentinel of the error's reason, and the trust data kind of exit code.
 func (e *VerifyError) Is(target error) bool {
+	if target == exitcode.ErrTrustData {
+		return true
+	}
 	r, ok := target.(Reason)
 	return ok && r == e.Reason
 }

@@ -1,0 +1,52 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trustctl/trustctl/internal/policy"
+)
+
+// Explanation writes `policy explain` for people: the decision, then the exceptions,
+// rules and pins that were weighed (the winner starred), then who signed what.
+func Explanation(w io.Writer, x policy.Explanation, facts policy.Facts) error {
+	d := x.Decision
+	fmt.Fprintf(w, "%s: %s by %s\n  %s\n", d.Image, d.Result, d.Rule, d.Reason)
+	if t := facts.Trust; t != nil {
+		fmt.Fprintf(w, "\nTrust data: %s: %s\n", t.Kind, t.Reason)
+	}
+	for _, section := range []struct {
+		title string
+		cands []policy.Candidate
+	}{{"Exceptions", x.Exceptions}, {"Rules", x.Rules}, {"Pins", x.Pins}} {
+		if len(section.cands) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", section.title)
+		rows := make([][]string, 0, len(section.cands))
+		for _, c := range section.cands {
+			mark := ""
+			if c.Won {
+				mark = "*"
+			}
+			rows = append(rows, []string{mark, c.Label, c.Why})
+		}
+		if err := Table(w, []string{"", "ENTRY", "WHY"}, rows); err != nil {
+			return err
+		}
+	}
+	if len(facts.Roles) > 0 {
+		fmt.Fprintf(w, "\nSignatures\n")
+		rows := make([][]string, 0, len(facts.Roles))
+		for _, r := range facts.Roles {
+			state := "verified"
+			if !r.Verified {
+				state = "refused: " + r.Problem
+			}
+			rows = append(rows, []string{r.Role, r.Tag, r.Digest, strings.Join(r.KeyIDs, ", "), state})
+		}
+		return Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "STATE"}, rows)
+	}
+	return nil
+}
