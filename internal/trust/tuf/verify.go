@@ -406,7 +406,7 @@ func (v *verifier) loadTargets(r *TargetsRole) (*VerifyError, error) {
 	default:
 		// A delegation the snapshot hides is refused, never an empty role that a lookup
 		// walks past (TUF 5.6.7.1; python-tuf refuses it too, notary does not).
-		return nil, reasonf(ErrNoTrustData, "delegated by %s but not listed in the snapshot (hidden by it, or never published by its signers)", path.Dir(r.Name))
+		return nil, reasonf(ErrNoTrustData, "delegated by %s but not listed in the snapshot: hidden by the snapshot's signer, or never published (a first `trustctl sign` by one of its signers publishes it; `trustctl delegate remove` drops a role nobody uses)", path.Dir(r.Name))
 	}
 	t := new(Targets)
 	signers, err := v.load(r.Name, meta.Length, &meta, keySet{Keys: r.Keys, Threshold: r.Threshold}, t,
