@@ -1,24 +1,20 @@
 package dockertrust
 
 import (
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
-// keyName is docker's rule for key and signer names.
-var keyName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-func validName(name string) bool { return keyName.MatchString(name) }
+func validName(name string) bool { return keys.ValidSignerName(name) }
 
 func nameError(what, name string) error {
 	return fmt.Errorf("%s name \"%s\" must start with lowercase alphanumeric characters and can include \"-\" or \"_\" after the first character", what, name)
@@ -59,21 +55,13 @@ func (e *env) keyGenerate(name, dir string) error {
 		return fmt.Errorf("public key file already exists: \"%s\"", pubPath)
 	}
 	fmt.Fprintf(e.streams.Out, "Generating key for %s...\n", name)
-	_, pub, err := e.keyStore().Generate(name, "")
+	unlock, err := e.trustDir().Lock()
 	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := e.keyStore().GenerateSigner(name, pubPath); err != nil {
 		return fmt.Errorf("failed to generate key for %s: %w", name, err)
-	}
-	der, err := pub.CryptoPublicKey()
-	if err != nil {
-		return err
-	}
-	pkix, err := x509.MarshalPKIXPublicKey(der)
-	if err != nil {
-		return err
-	}
-	block := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"role": name}, Bytes: pkix})
-	if err := store.WriteFileAtomic(pubPath, block); err != nil {
-		return fmt.Errorf("failed to write public key to %s: %w", pubPath, err)
 	}
 	fmt.Fprintln(e.streams.Out, "Successfully generated and loaded private key. Corresponding public key available:", pubPath)
 	return nil
