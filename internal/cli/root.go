@@ -92,6 +92,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.revokeCommand(),
 		a.delegateCommand(),
 		a.fetchCommand(),
+		a.migrateCommand(),
 	)
 	return root
 }

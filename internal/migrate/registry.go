@@ -1,0 +1,284 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/trustctl/trustctl/internal/cosign"
+	"github.com/trustctl/trustctl/internal/registry"
+)
+
+// maxManifest bounds a signature image or index read (the OCI distribution spec lets
+// registries refuse more than 4 MiB).
+const maxManifest = 4 << 20
+
+// checkRegistry HEADs each digest's manifest, skipping tags whose manifest is gone or
+// differs from the signed length, and marks the claims whose signature is already
+// there. It returns what remains to write, grouped by digest in the order of claims.
+func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim) ([]*digestPlan, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	reg, name, err := p.opts.Registry(gun)
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
+	byDigest := map[string]*digestPlan{}
+	var plans []*digestPlan
+	gone := map[string]string{} // digest → why it is skipped
+	for _, c := range claims {
+		digest := c.payload.Digest
+		if why, ok := gone[digest]; ok {
+			c.item.Outcome, c.item.Reason = Skipped, why
+			continue
+		}
+		dp, ok := byDigest[digest]
+		if !ok {
+			d, err := reg.Head(ctx, name, digest)
+			if errors.Is(err, registry.ErrNotFound) {
+				gone[digest] = "manifest gone from the registry"
+				c.item.Outcome, c.item.Reason = Skipped, gone[digest]
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("migrate %s: %w", gun, err)
+			}
+			if d.Digest != digest {
+				return nil, fmt.Errorf("migrate %s: the registry answered %s for manifest %s", gun, d.Digest, digest)
+			}
+			dp = &digestPlan{gun: gun, name: name, reg: reg, subject: d}
+			byDigest[digest] = dp
+			plans = append(plans, dp)
+		}
+		if length := c.payload.Optional[KeyTargetLength]; length != fmt.Sprint(dp.subject.Size) {
+			c.item.Outcome = Skipped
+			c.item.Reason = fmt.Sprintf("the registry's manifest has %d bytes, the role signed %s", dp.subject.Size, length)
+			continue
+		}
+		dp.claims = append(dp.claims, c)
+	}
+	var out []*digestPlan
+	for _, dp := range plans {
+		present, err := p.present(ctx, dp)
+		if err != nil {
+			return nil, fmt.Errorf("migrate %s: %w", gun, err)
+		}
+		var todo []*claim
+		for i, c := range dp.claims {
+			if present[i] {
+				c.item.Outcome = Present
+				continue
+			}
+			c.item.Outcome = WouldMigrate
+			todo = append(todo, c)
+		}
+		if dp.claims = todo; len(todo) > 0 {
+			out = append(out, dp)
+		}
+	}
+	return out, nil
+}
+
+// present tells, per claim, whether its signature is already in the registry: for
+// legacy, a layer of the signature image that the key verifies with the same claim
+// (digest and docker-reference); for bundle, a bundle the key verifies over the digest
+// for the same tag. It remembers what it read for the write.
+func (p *planner) present(ctx context.Context, dp *digestPlan) ([]bool, error) {
+	out := make([]bool, len(dp.claims))
+	switch p.opts.Format {
+	case Bundle:
+		bundles, err := readBundles(ctx, dp)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range dp.claims {
+			out[i] = slices.ContainsFunc(bundles, func(b []byte) bool {
+				st, err := cosign.VerifyBundle(b, c.key.pub, c.payload.Digest)
+				return err == nil && st.Annotations[KeyTag] == c.tag
+			})
+		}
+	default:
+		img, err := readSignatureImage(ctx, dp)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range dp.claims {
+			payloads, err := img.Verified(c.key.pub, c.payload.Digest)
+			out[i] = err == nil && slices.ContainsFunc(payloads, func(pl cosign.Payload) bool {
+				return pl.DockerReference == c.payload.DockerReference
+			})
+		}
+	}
+	return out, nil
+}
+
+// readSignatureImage reads the legacy signature image of dp's digest (empty when there
+// is none).
+func readSignatureImage(ctx context.Context, dp *digestPlan) (cosign.SignatureImage, error) {
+	tag, err := cosign.SignatureTag(dp.subject.Digest)
+	if err != nil {
+		return cosign.SignatureImage{}, err
+	}
+	m, _, err := dp.reg.Manifest(ctx, dp.name, tag, maxManifest, cosign.MediaTypeOCIManifest, "application/vnd.docker.distribution.manifest.v2+json")
+	if errors.Is(err, registry.ErrNotFound) {
+		return cosign.SignatureImage{}, nil
+	}
+	if err != nil {
+		return cosign.SignatureImage{}, err
+	}
+	img, err := cosign.DecodeSignatureImage(m, func(d cosign.Descriptor) ([]byte, error) {
+		return dp.reg.Blob(ctx, dp.name, registry.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size})
+	})
+	if err != nil {
+		return cosign.SignatureImage{}, fmt.Errorf("signature image %s:%s: %w", dp.name, tag, err)
+	}
+	return img, nil
+}
+
+// referrers lists the manifests referring to dp's digest, from the referrers API or,
+// when the registry has none, from the fallback index (whose bytes are returned for
+// the write; nil when the tag does not exist).
+func referrers(ctx context.Context, dp *digestPlan) (list []cosign.Descriptor, fallback []byte, api bool, err error) {
+	body, err := dp.reg.Referrers(ctx, dp.name, dp.subject.Digest)
+	if err == nil {
+		idx, err := cosign.ParseIndex(body)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("referrers of %s: %w", dp.subject.Digest, err)
+		}
+		return idx.Manifests, nil, true, nil
+	}
+	if !errors.Is(err, registry.ErrNotFound) {
+		return nil, nil, false, err
+	}
+	tag, err := cosign.ReferrersTag(dp.subject.Digest)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	fallback, _, err = dp.reg.Manifest(ctx, dp.name, tag, maxManifest, cosign.MediaTypeOCIIndex)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	idx, err := cosign.ParseIndex(fallback)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("referrers index %s:%s: %w", dp.name, tag, err)
+	}
+	return idx.Manifests, fallback, false, nil
+}
+
+// readBundles returns the contents of the sigstore bundles referring to dp's digest.
+func readBundles(ctx context.Context, dp *digestPlan) ([][]byte, error) {
+	list, _, _, err := referrers(ctx, dp)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, d := range list {
+		if d.ArtifactType != "" && d.ArtifactType != cosign.MediaTypeBundle {
+			continue
+		}
+		m, _, err := dp.reg.Manifest(ctx, dp.name, d.Digest, maxManifest, cosign.MediaTypeOCIManifest)
+		if err != nil {
+			return nil, fmt.Errorf("referrer %s: %w", d.Digest, err)
+		}
+		layer, ok, err := cosign.BundleLayer(m)
+		if err != nil || !ok {
+			continue // another artifact, or one no verifier would read: not ours
+		}
+		b, err := dp.reg.Blob(ctx, dp.name, registry.Descriptor{MediaType: layer.MediaType, Digest: layer.Digest, Size: layer.Size})
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", layer.Digest, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// write signs dp's claims and pushes them: blobs first, the manifest that makes them
+// visible last.
+func (p *planner) write(ctx context.Context, dp *digestPlan) error {
+	if p.opts.Format == Bundle {
+		return p.writeBundles(ctx, dp)
+	}
+	// Read again right before the put: a signature added since the plan is kept.
+	img, err := readSignatureImage(ctx, dp)
+	if err != nil {
+		return err
+	}
+	for _, c := range dp.claims {
+		sig, err := cosign.NewSignature(p.signers[c.key.id], c.payload)
+		if err != nil {
+			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
+		}
+		if img, _, err = img.Add(sig, c.key.pub); err != nil {
+			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
+		}
+	}
+	a, err := img.Encode()
+	if err != nil {
+		return err
+	}
+	tag, err := cosign.SignatureTag(dp.subject.Digest)
+	if err != nil {
+		return err
+	}
+	return push(ctx, dp, tag, a)
+}
+
+func push(ctx context.Context, dp *digestPlan, ref string, a cosign.Artifact) error {
+	for _, b := range a.Blobs {
+		if err := dp.reg.PushBlob(ctx, dp.name, b.Data); err != nil {
+			return fmt.Errorf("push %s: %w", dp.gun, err)
+		}
+	}
+	if _, err := dp.reg.PutManifest(ctx, dp.name, ref, a.Descriptor.MediaType, a.Manifest); err != nil {
+		return fmt.Errorf("push %s: %w", dp.gun, err)
+	}
+	return nil
+}
+
+// writeBundles pushes one referrer per claim, then, on a registry without the
+// referrers API, lists them all in the fallback index with one put.
+func (p *planner) writeBundles(ctx context.Context, dp *digestPlan) error {
+	_, fallback, api, err := referrers(ctx, dp)
+	if err != nil {
+		return err
+	}
+	subject := cosign.Descriptor{MediaType: dp.subject.MediaType, Size: dp.subject.Size, Digest: dp.subject.Digest}
+	var pushed []cosign.Descriptor
+	for _, c := range dp.claims {
+		b, err := cosign.NewBundle(p.signers[c.key.id], cosign.Statement{Digest: c.payload.Digest, Annotations: c.payload.Optional})
+		if err != nil {
+			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
+		}
+		a, err := cosign.BundleReferrer(b, subject, p.opts.Now)
+		if err != nil {
+			return err
+		}
+		if err := push(ctx, dp, a.Descriptor.Digest, a); err != nil {
+			return err
+		}
+		pushed = append(pushed, a.Descriptor)
+	}
+	if api {
+		return nil
+	}
+	idx := fallback
+	for _, d := range pushed {
+		if idx, _, err = cosign.WithReferrer(idx, d); err != nil {
+			return err
+		}
+	}
+	tag, err := cosign.ReferrersTag(dp.subject.Digest)
+	if err != nil {
+		return err
+	}
+	if _, err := dp.reg.PutManifest(ctx, dp.name, tag, cosign.MediaTypeOCIIndex, idx); err != nil {
+		return fmt.Errorf("push %s: %w", dp.gun, err)
+	}
+	return nil
+}
