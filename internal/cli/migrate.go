@@ -97,7 +97,7 @@ func (a *app) migrate(ctx context.Context, o migrateOptions, args []string) erro
 		return errors.New("give repositories or -f STACKFILE")
 	}
 	res, err := migrate.Run(ctx, opts)
-	if len(res.Items) > 0 {
+	if err == nil || len(res.Items) > 0 {
 		render := report.MigrateTable
 		if a.jsonOutput() {
 			render = report.MigrateJSON

@@ -260,15 +260,16 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 	var claims []*claim
 	var walkErr error
 	r.Metadata().Walk("", "", nil, func(tr *tuf.TargetsRole) bool {
-		if !wanted(tr.Name) || tr.Signed.Len() == 0 {
+		// A role named with --role is checked for a key even when it holds no tags.
+		if !wanted(tr.Name) || tr.Signed.Len() == 0 && p.opts.Role == "" {
 			return true
 		}
-		roleFile, err := src.Read(tr.Name, maxMetadataBytes)
+		key, skip, err := p.signingKey(tr)
 		if err != nil {
 			walkErr = fmt.Errorf("migrate %s: %w", gun, err)
 			return false
 		}
-		key, skip, err := p.signingKey(tr)
+		roleFile, err := src.Read(tr.Name, maxMetadataBytes)
 		if err != nil {
 			walkErr = fmt.Errorf("migrate %s: %w", gun, err)
 			return false

@@ -81,10 +81,10 @@ func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim
 	return out, nil
 }
 
-// present tells, per claim, whether its signature is already in the registry: for
-// legacy, a layer of the signature image that the key verifies with the same claim
-// (digest and docker-reference); for bundle, a bundle the key verifies over the digest
-// for the same tag. It remembers what it read for the write.
+// present tells, per claim, whether its signature is already in the registry: a
+// signature that the key verifies over the digest, for the same tag and role (the
+// legacy docker-reference, or the bundle's tag annotation; the role annotation). Each
+// role that held a tag keeps its own record, even when one key signs for both.
 func (p *planner) present(ctx context.Context, dp *digestPlan) ([]bool, error) {
 	out := make([]bool, len(dp.claims))
 	switch p.opts.Format {
@@ -94,10 +94,7 @@ func (p *planner) present(ctx context.Context, dp *digestPlan) ([]bool, error) {
 			return nil, err
 		}
 		for i, c := range dp.claims {
-			out[i] = slices.ContainsFunc(bundles, func(b []byte) bool {
-				st, err := cosign.VerifyBundle(b, c.key.pub, c.payload.Digest)
-				return err == nil && st.Annotations[KeyTag] == c.tag
-			})
+			out[i] = hasBundle(bundles, c)
 		}
 	default:
 		img, err := readSignatureImage(ctx, dp)
@@ -105,13 +102,24 @@ func (p *planner) present(ctx context.Context, dp *digestPlan) ([]bool, error) {
 			return nil, err
 		}
 		for i, c := range dp.claims {
-			payloads, err := img.Verified(c.key.pub, c.payload.Digest)
-			out[i] = err == nil && slices.ContainsFunc(payloads, func(pl cosign.Payload) bool {
-				return pl.DockerReference == c.payload.DockerReference
-			})
+			out[i] = hasSignature(img, c)
 		}
 	}
 	return out, nil
+}
+
+func hasSignature(img cosign.SignatureImage, c *claim) bool {
+	payloads, err := img.Verified(c.key.pub, c.payload.Digest)
+	return err == nil && slices.ContainsFunc(payloads, func(pl cosign.Payload) bool {
+		return pl.DockerReference == c.payload.DockerReference && pl.Optional[KeyRole] == c.role
+	})
+}
+
+func hasBundle(bundles [][]byte, c *claim) bool {
+	return slices.ContainsFunc(bundles, func(b []byte) bool {
+		st, err := cosign.VerifyBundle(b, c.key.pub, c.payload.Digest)
+		return err == nil && st.Annotations[KeyTag] == c.tag && st.Annotations[KeyRole] == c.role
+	})
 }
 
 // readSignatureImage reads the legacy signature image of dp's digest (empty when there
@@ -209,14 +217,20 @@ func (p *planner) write(ctx context.Context, dp *digestPlan) error {
 	if err != nil {
 		return err
 	}
+	added := false
 	for _, c := range dp.claims {
+		if hasSignature(img, c) {
+			continue
+		}
 		sig, err := cosign.NewSignature(p.signers[c.key.id], c.payload)
 		if err != nil {
 			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
 		}
-		if img, _, err = img.Add(sig, c.key.pub); err != nil {
-			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
-		}
+		img.Signatures = append(img.Signatures, sig)
+		added = true
+	}
+	if !added {
+		return nil
 	}
 	a, err := img.Encode()
 	if err != nil {
