@@ -95,7 +95,7 @@ func (c *Client) PushBlob(ctx context.Context, repo string, data []byte) error {
 	if err != nil || loc.Scheme != ep.Base().Scheme || loc.Host != ep.Base().Host {
 		// The upload URL must stay on the registry's origin: the session is authorised
 		// by the registry's token, which goes nowhere else.
-		return fmt.Errorf("POST %s/blobs/uploads/: upload location %q is not on %s", repo, Clean(res.Header.Get("Location")), ep.Base().Host)
+		return fmt.Errorf("POST %s/blobs/uploads/: upload location %q is not on %s", repo, Clean(redact(res.Header.Get("Location"))), ep.Base().String())
 	}
 	q := loc.Query()
 	q.Set("digest", digest)
