@@ -323,19 +323,15 @@ func TestPinRefused(t *testing.T) {
 func TestRegistryFailsMidPush(t *testing.T) {
 	f := newFixture(t, ecKey(t), "1.0", "2.0")
 	failTag, _ := cosign.SignatureTag(f.images["2.0"].Digest)
-	target, _ := url.Parse("http://" + f.reg.Host)
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	var refused atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.host = faultyProxy(t, f.reg, func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/"+failTag) {
 			refused.Add(1)
 			http.Error(w, "storage failure", http.StatusInternalServerError)
-			return
+			return true
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	f.host = strings.TrimPrefix(srv.URL, "http://")
+		return false
+	})
 
 	_, err := migrate.Run(context.Background(), f.options(migrate.Legacy))
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 images written before") || !strings.Contains(err.Error(), "HTTP 500") {
@@ -384,4 +380,42 @@ func TestManifestGone(t *testing.T) {
 func hexSum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// faultyProxy puts a proxy in front of the real registry; fault answers the requests it
+// wants to break (true) and lets the others through. It returns the proxy's host.
+func faultyProxy(t *testing.T, reg *testenv.Registry, fault func(http.ResponseWriter, *http.Request) bool) string {
+	t.Helper()
+	target, _ := url.Parse("http://" + reg.Host)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !fault(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestLostUpdate: a registry that acknowledges a put it did not keep (what a lost race
+// with another writer of the tag looks like) is caught by reading the tag back.
+func TestLostUpdate(t *testing.T) {
+	for _, format := range []migrate.Format{migrate.Legacy, migrate.Bundle} {
+		t.Run(string(format), func(t *testing.T) {
+			f := newFixture(t, ecKey(t), "1.0")
+			sigTag, _ := cosign.SignatureTag(f.images["1.0"].Digest)
+			refTag, _ := cosign.ReferrersTag(f.images["1.0"].Digest)
+			f.host = faultyProxy(t, f.reg, func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPut && (strings.HasSuffix(r.URL.Path, "/manifests/"+sigTag) || strings.HasSuffix(r.URL.Path, "/manifests/"+refTag)) {
+					w.WriteHeader(http.StatusCreated)
+					return true
+				}
+				return false
+			})
+			_, err := migrate.Run(context.Background(), f.options(format))
+			if err == nil || !strings.Contains(err.Error(), "after the put (another writer replaced it?)") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
 }

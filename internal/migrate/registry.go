@@ -61,9 +61,20 @@ func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim
 	}
 	var out []*digestPlan
 	for _, dp := range plans {
+		if len(dp.claims) == 0 {
+			continue
+		}
 		present, err := p.present(ctx, dp)
 		if err != nil {
 			return nil, fmt.Errorf("migrate %s: %w", gun, err)
+		}
+		if p.opts.Format == Legacy {
+			// cosign v3 verifies only bundles on an image that has any (docs/migrate.md,
+			// "Why both formats"): legacy signatures alone would not be seen there.
+			if bundles, err := readBundles(ctx, dp); err == nil && len(bundles) > 0 {
+				p.opts.Log.Warn("the image has sigstore bundles, so cosign v3 ignores its legacy signatures: migrate with --format bundle too",
+					"image", gun+"@"+dp.subject.Digest)
+			}
 		}
 		var todo []*claim
 		for i, c := range dp.claims {
@@ -240,7 +251,20 @@ func (p *planner) write(ctx context.Context, dp *digestPlan) error {
 	if err != nil {
 		return err
 	}
-	return push(ctx, dp, tag, a)
+	if err := push(ctx, dp, tag, a); err != nil {
+		return err
+	}
+	// Read, add, put is not atomic in the distribution API: another writer of the tag
+	// (cosign, another migrate) may have replaced it meanwhile. Read it back.
+	if img, err = readSignatureImage(ctx, dp); err != nil {
+		return err
+	}
+	for _, c := range dp.claims {
+		if !hasSignature(img, c) {
+			return fmt.Errorf("push %s: %s:%s lacks the signature of %s:%s after the put (another writer replaced it?)", dp.gun, dp.name, tag, c.tag, c.role)
+		}
+	}
+	return nil
 }
 
 func push(ctx context.Context, dp *digestPlan, ref string, a cosign.Artifact) error {
@@ -293,6 +317,16 @@ func (p *planner) writeBundles(ctx context.Context, dp *digestPlan) error {
 	}
 	if _, err := dp.reg.PutManifest(ctx, dp.name, tag, cosign.MediaTypeOCIIndex, idx); err != nil {
 		return fmt.Errorf("push %s: %w", dp.gun, err)
+	}
+	// As for the signature image: read the index back, another writer may have won.
+	list, _, _, err := referrers(ctx, dp)
+	if err != nil {
+		return err
+	}
+	for _, d := range pushed {
+		if !slices.ContainsFunc(list, func(l cosign.Descriptor) bool { return l.Digest == d.Digest }) {
+			return fmt.Errorf("push %s: %s:%s does not list referrer %s after the put (another writer replaced it?)", dp.gun, dp.name, tag, d.Digest)
+		}
 	}
 	return nil
 }
