@@ -66,6 +66,8 @@ type Options struct {
 	// Role restricts the migration to one role (targets/qa); "" takes every role.
 	Role   string
 	DryRun bool
+	// Evidence attaches the Notary v1 files to each migrated digest (evidence.go).
+	Evidence bool
 	// Now judges expiry and is the recorded time of migration; zero means time.Now().
 	Now time.Time
 	Log *slog.Logger
@@ -97,6 +99,8 @@ type Result struct {
 	Format Format `json:"format"`
 	DryRun bool   `json:"dry_run"`
 	Items  []Item `json:"items"`
+	// Evidence lists the evidence artifacts, with --evidence.
+	Evidence []EvidenceItem `json:"evidence,omitempty"`
 }
 
 // Count is how many items have outcome o.
@@ -150,13 +154,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	guns = slices.Compact(guns)
 	var items []*Item
 	var plans []*digestPlan
+	var evidence []*evidencePlan
 	for _, gun := range guns {
-		its, dp, err := p.planRepo(ctx, gun)
+		its, dp, ev, err := p.planRepo(ctx, gun)
 		if err != nil {
 			return res, err
 		}
 		items = append(items, its...)
 		plans = append(plans, dp...)
+		evidence = append(evidence, ev...)
 	}
 	slices.SortStableFunc(items, func(a, b *Item) int {
 		return cmp.Or(strings.Compare(a.Repository, b.Repository), strings.Compare(a.Tag, b.Tag), strings.Compare(a.Role, b.Role))
@@ -165,6 +171,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		for _, it := range items {
 			res.Items = append(res.Items, *it)
 		}
+		for _, ep := range evidence {
+			res.Evidence = append(res.Evidence, *ep.item)
+		}
 		return res
 	}
 	if opts.DryRun {
@@ -172,20 +181,34 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	// Keys are unlocked before anything is written: a wrong passphrase stops the run
 	// with the registry unchanged.
+	var writes []*digestPlan
 	for _, dp := range plans {
-		for _, c := range dp.claims {
+		if len(dp.todo) > 0 {
+			writes = append(writes, dp)
+		}
+		for _, c := range dp.todo {
 			if err := p.unlock(c.key); err != nil {
 				return result(), err
 			}
 		}
 	}
-	for i, dp := range plans {
+	for i, dp := range writes {
 		if err := p.write(ctx, dp); err != nil {
-			return result(), fmt.Errorf("%w (%d of %d images written before; the others are unchanged: run migrate again, it adds only what is missing)", err, i, len(plans))
+			return result(), fmt.Errorf("%w (%d of %d images signed before; the others are unchanged: run migrate again, it adds only what is missing)", err, i, len(writes))
 		}
-		for _, c := range dp.claims {
+		for _, c := range dp.todo {
 			c.item.Outcome = Migrated
 		}
+	}
+	// Evidence after the signatures: the record of what was just carried over.
+	for _, ep := range evidence {
+		if ep.item.Outcome != WouldMigrate {
+			continue
+		}
+		if err := p.writeEvidence(ctx, ep); err != nil {
+			return result(), fmt.Errorf("evidence of %s@%s: %w (every signature is written: run migrate --evidence again)", ep.dp.gun, ep.dp.subject.Digest, err)
+		}
+		ep.item.Outcome = Migrated
 	}
 	return result(), nil
 }
@@ -216,39 +239,40 @@ type digestPlan struct {
 	gun, name string // repository, and its name in the registry
 	reg       *registry.Client
 	subject   registry.Descriptor
-	claims    []*claim
+	claims    []*claim // every claim on the digest that was not skipped
+	todo      []*claim // those whose signature is not there yet
 }
 
 // planRepo verifies gun, selects the tags and keys, checks the registry and finds the
 // signatures already there.
-func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestPlan, error) {
+func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestPlan, []*evidencePlan, error) {
 	var pin *tuf.Pin
 	if p.opts.Pin != nil {
 		pin = p.opts.Pin(gun)
 	}
 	r, err := repo.Open(p.opts.TrustDir, gun, repo.Options{Now: p.opts.Now, Pin: pin})
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
 	}
 	if bad := r.Unusable(); bad != nil {
-		return nil, nil, fmt.Errorf("migrate %s: %w", gun, bad)
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, bad)
 	}
 	if r.TrustOnFirstUse() {
 		p.opts.Log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
 	}
 	mdir, err := p.opts.TrustDir.MetadataDir(gun)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	src := repo.DirSource(mdir)
 	root, err := src.Read(tuf.RoleRoot, maxMetadataBytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
 	}
 	rootSum := sha256Hex(root)
 
 	if p.opts.Role != "" && !slices.ContainsFunc(r.Roles(), func(role repo.Role) bool { return role.Name == p.opts.Role }) {
-		return nil, nil, fmt.Errorf("migrate %s: the repository has no role %s", gun, p.opts.Role)
+		return nil, nil, nil, fmt.Errorf("migrate %s: the repository has no role %s", gun, p.opts.Role)
 	}
 	var items []*Item
 	wanted := func(role string) bool { return p.opts.Role == "" || p.opts.Role == role }
@@ -296,13 +320,30 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 		return true
 	})
 	if walkErr != nil {
-		return nil, nil, walkErr
+		return nil, nil, nil, walkErr
 	}
 	plans, err := p.checkRegistry(ctx, gun, claims)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return items, plans, nil
+	if !p.opts.Evidence {
+		return items, plans, nil, nil
+	}
+	files, err := metadataFiles(src, r)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
+	var evidence []*evidencePlan
+	for _, dp := range plans {
+		ep, err := p.planEvidence(ctx, dp, files)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+		}
+		if ep != nil {
+			evidence = append(evidence, ep)
+		}
+	}
+	return items, plans, evidence, nil
 }
 
 func sortedTargets(tr *tuf.TargetsRole) []string {

@@ -10,12 +10,16 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -53,9 +57,15 @@ type fixture struct {
 
 func newFixture(t *testing.T, teamKey crypto.Signer, tags ...string) *fixture {
 	t.Helper()
+	return newFixtureAt(t, time.Now(), teamKey, tags...)
+}
+
+// newFixtureAt signs the trust data at created (expiry counts from then).
+func newFixtureAt(t *testing.T, created time.Time, teamKey crypto.Signer, tags ...string) *fixture {
+	t.Helper()
 	reg := testenv.StartRegistry(t)
 	f := &fixture{reg: reg, gun: reg.Host + "/" + name, images: map[string]testenv.Image{}, host: reg.Host, qaKey: teamKey}
-	f.repo = tuftest.New(t, f.gun, time.Now())
+	f.repo = tuftest.New(t, f.gun, created)
 	f.repo.Delegate(tuf.RoleTargets, qa, []string{""}, signer(t, teamKey))
 	for _, tag := range tags {
 		img := reg.Push(t, name, tag)
@@ -418,4 +428,93 @@ func TestLostUpdate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (f *fixture) verifyEvidence(t *testing.T, tag string, pin *tuf.Pin) ([]migrate.VerifiedEvidence, error) {
+	t.Helper()
+	c, err := registry.New(f.host, registry.Options{Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrate.VerifyEvidence(context.Background(), migrate.VerifyEvidenceOptions{
+		GUN: f.gun, Digest: f.images[tag].Digest, Registry: c, Name: name, Pin: pin})
+}
+
+// TestEvidence: the trust data was signed 30 days ago, its timestamp expired 16 days
+// ago; it was migrated 20 days ago with --evidence. Without the trust dir and without
+// a server, the evidence still proves that qa signed 1.0, judged at the time of
+// migration; a run again adds no evidence; a tampered file is refused with the reason.
+func TestEvidence(t *testing.T) {
+	created := time.Now().Add(-30 * 24 * time.Hour)
+	f := newFixtureAt(t, created, ecKey(t), "1.0")
+	opts := f.options(migrate.Legacy)
+	opts.Evidence = true
+	opts.Now = created.Add(10 * 24 * time.Hour)
+	res, err := migrate.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Evidence) != 1 || res.Evidence[0].Outcome != migrate.Migrated {
+		t.Fatalf("evidence %+v", res.Evidence)
+	}
+	if res, err = migrate.Run(context.Background(), opts); err != nil || res.Evidence[0].Outcome != migrate.Present {
+		t.Fatalf("second run: %+v, %v", res.Evidence, err)
+	}
+
+	if err := os.RemoveAll(f.trust.Root); err != nil {
+		t.Fatal(err)
+	}
+	rootID := f.repo.Root.Roles[tuf.RoleRoot].KeyIDs[0]
+	got, err := f.verifyEvidence(t, "1.0", &tuf.Pin{CertIDs: []string{rootID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Claims) != 1 || got[0].Claims[0] != (migrate.Claim{Tag: "1.0", Role: qa}) ||
+		!got[0].Migrated.Equal(opts.Now.UTC().Truncate(time.Second)) {
+		t.Fatalf("verified %+v", got)
+	}
+	if _, err := f.verifyEvidence(t, "1.0", &tuf.Pin{CertIDs: []string{strings.Repeat("ab", 32)}}); !errors.Is(err, tuf.ErrPinMismatch) {
+		t.Errorf("another root pinned: %v", err)
+	}
+
+	// Tamper: point 1.0 in the team's file at another digest, re-push the artifact with
+	// that layer, and make the referrers index list only the tampered artifact.
+	idxTag, _ := cosign.ReferrersTag(f.images["1.0"].Digest)
+	idxBytes, _ := f.reg.Manifest(t, name, idxTag)
+	idx, err := cosign.ParseIndex(idxBytes)
+	if err != nil || len(idx.Manifests) != 1 {
+		t.Fatalf("index %s: %v", idxBytes, err)
+	}
+	mb, _ := f.reg.Manifest(t, name, idx.Manifests[0].Digest)
+	m, err := cosign.ParseManifest(mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blobs [][]byte
+	for i, l := range m.Layers {
+		data := f.reg.Blob(t, name, l.Digest)
+		if l.Annotations[migrate.KeyRole] == qa {
+			hexDigest := strings.TrimPrefix(f.images["1.0"].Digest, "sha256:")
+			raw, _ := hex.DecodeString(hexDigest)
+			forged := make([]byte, len(raw))
+			forged[0] = 1
+			data = bytes.Replace(data, []byte(base64.StdEncoding.EncodeToString(raw)), []byte(base64.StdEncoding.EncodeToString(forged)), 1)
+			m.Layers[i].Digest, m.Layers[i].Size = cosign.Digest(data), int64(len(data))
+		}
+		blobs = append(blobs, data)
+	}
+	blobs = append(blobs, []byte("{}"))
+	tampered, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.reg.PushArtifact(t, name, cosign.Digest(tampered), cosign.MediaTypeOCIManifest, tampered, blobs...)
+	idx.Manifests[0].Digest, idx.Manifests[0].Size = d, int64(len(tampered))
+	ib, _ := json.Marshal(idx)
+	f.reg.PushArtifact(t, name, idxTag, cosign.MediaTypeOCIIndex, ib)
+	_, err = f.verifyEvidence(t, "1.0", &tuf.Pin{CertIDs: []string{rootID}})
+	if err == nil || !strings.Contains(err.Error(), qa) || !strings.Contains(err.Error(), d) {
+		t.Fatalf("tampered evidence: %v", err)
+	}
+	t.Logf("tampered evidence: %v", err)
 }

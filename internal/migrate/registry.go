@@ -16,7 +16,8 @@ const maxManifest = 4 << 20
 
 // checkRegistry HEADs each digest's manifest, skipping tags whose manifest is gone or
 // differs from the signed length, and marks the claims whose signature is already
-// there. It returns what remains to write, grouped by digest in the order of claims.
+// there. It returns the claims grouped by digest in the order of claims, each group
+// with what remains to write (todo).
 func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim) ([]*digestPlan, error) {
 	if len(claims) == 0 {
 		return nil, nil
@@ -76,18 +77,15 @@ func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim
 					"image", gun+"@"+dp.subject.Digest)
 			}
 		}
-		var todo []*claim
 		for i, c := range dp.claims {
 			if present[i] {
 				c.item.Outcome = Present
 				continue
 			}
 			c.item.Outcome = WouldMigrate
-			todo = append(todo, c)
+			dp.todo = append(dp.todo, c)
 		}
-		if dp.claims = todo; len(todo) > 0 {
-			out = append(out, dp)
-		}
+		out = append(out, dp)
 	}
 	return out, nil
 }
@@ -229,7 +227,7 @@ func (p *planner) write(ctx context.Context, dp *digestPlan) error {
 		return err
 	}
 	added := false
-	for _, c := range dp.claims {
+	for _, c := range dp.todo {
 		if hasSignature(img, c) {
 			continue
 		}
@@ -279,16 +277,11 @@ func push(ctx context.Context, dp *digestPlan, ref string, a cosign.Artifact) er
 	return nil
 }
 
-// writeBundles pushes one referrer per claim, then, on a registry without the
-// referrers API, lists them all in the fallback index with one put.
+// writeBundles pushes one bundle referrer per claim to write.
 func (p *planner) writeBundles(ctx context.Context, dp *digestPlan) error {
-	_, fallback, api, err := referrers(ctx, dp)
-	if err != nil {
-		return err
-	}
 	subject := cosign.Descriptor{MediaType: dp.subject.MediaType, Size: dp.subject.Size, Digest: dp.subject.Digest}
-	var pushed []cosign.Descriptor
-	for _, c := range dp.claims {
+	var artifacts []cosign.Artifact
+	for _, c := range dp.todo {
 		b, err := cosign.NewBundle(p.signers[c.key.id], cosign.Statement{Digest: c.payload.Digest, Annotations: c.payload.Optional})
 		if err != nil {
 			return fmt.Errorf("sign %s:%s: %w", dp.gun, c.tag, err)
@@ -297,17 +290,30 @@ func (p *planner) writeBundles(ctx context.Context, dp *digestPlan) error {
 		if err != nil {
 			return err
 		}
+		artifacts = append(artifacts, a)
+	}
+	return addReferrers(ctx, dp, artifacts)
+}
+
+// addReferrers pushes artifacts whose subject is dp's image, each by its digest, then,
+// on a registry without the referrers API, lists them all in the fallback index with
+// one put, and reads the index back.
+func addReferrers(ctx context.Context, dp *digestPlan, artifacts []cosign.Artifact) error {
+	_, fallback, api, err := referrers(ctx, dp)
+	if err != nil {
+		return err
+	}
+	for _, a := range artifacts {
 		if err := push(ctx, dp, a.Descriptor.Digest, a); err != nil {
 			return err
 		}
-		pushed = append(pushed, a.Descriptor)
 	}
 	if api {
 		return nil
 	}
 	idx := fallback
-	for _, d := range pushed {
-		if idx, _, err = cosign.WithReferrer(idx, d); err != nil {
+	for _, a := range artifacts {
+		if idx, _, err = cosign.WithReferrer(idx, a.Descriptor); err != nil {
 			return err
 		}
 	}
@@ -323,9 +329,9 @@ func (p *planner) writeBundles(ctx context.Context, dp *digestPlan) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range pushed {
-		if !slices.ContainsFunc(list, func(l cosign.Descriptor) bool { return l.Digest == d.Digest }) {
-			return fmt.Errorf("push %s: %s:%s does not list referrer %s after the put (another writer replaced it?)", dp.gun, dp.name, tag, d.Digest)
+	for _, a := range artifacts {
+		if !slices.ContainsFunc(list, func(l cosign.Descriptor) bool { return l.Digest == a.Descriptor.Digest }) {
+			return fmt.Errorf("push %s: %s:%s does not list referrer %s after the put (another writer replaced it?)", dp.gun, dp.name, tag, a.Descriptor.Digest)
 		}
 	}
 	return nil
