@@ -20,7 +20,7 @@ import (
 type migrateOptions struct {
 	to, format, role, policyFile, now string
 	files                             []string
-	dryRun                            bool
+	dryRun, evidence                  bool
 }
 
 func (a *app) migrateCommand() *cobra.Command {
@@ -45,6 +45,7 @@ func (a *app) migrateCommand() *cobra.Command {
 	f.StringVar(&o.policyFile, "policy", "", "policy file whose trust.pins pin the roots, as in verify")
 	f.StringVar(&o.now, "now", "", "judge expiry at this time (RFC 3339) instead of now; also the recorded time of migration")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list what would be written, write nothing")
+	f.BoolVar(&o.evidence, "evidence", false, "also attach the exact Notary v1 files to each migrated image, as an OCI referrer (`trustctl verify-evidence` re-verifies them without a server)")
 	cmd.MarkFlagRequired("to")
 	return cmd
 }
@@ -57,7 +58,7 @@ func (a *app) migrate(ctx context.Context, o migrateOptions, args []string) erro
 	if err != nil {
 		return err
 	}
-	opts := migrate.Options{Format: format, DryRun: o.dryRun, TrustDir: store.Dir{Root: a.trustDir()},
+	opts := migrate.Options{Format: format, DryRun: o.dryRun, Evidence: o.evidence, TrustDir: store.Dir{Root: a.trustDir()},
 		Keys: a.keyStore(), Registry: a.registry, Log: a.log}
 	if o.role != "" {
 		if opts.Role, err = delegationRole(o.role); err != nil {

@@ -93,6 +93,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.delegateCommand(),
 		a.fetchCommand(),
 		a.migrateCommand(),
+		a.verifyEvidenceCommand(),
 	)
 	return root
 }

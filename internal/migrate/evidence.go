@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trustctl/trustctl/internal/cosign"
@@ -84,6 +86,7 @@ func (p *planner) planEvidence(ctx context.Context, dp *digestPlan, files map[st
 	if len(claims) == 0 {
 		return nil, nil
 	}
+	slices.SortFunc(claims, func(a, b Claim) int { return cmp.Or(strings.Compare(a.Tag, b.Tag), strings.Compare(a.Role, b.Role)) })
 	it := &EvidenceItem{Repository: dp.gun, Digest: dp.subject.Digest, Claims: claims, Outcome: WouldMigrate}
 	existing, err := readEvidence(ctx, dp)
 	if err != nil {

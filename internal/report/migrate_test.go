@@ -17,6 +17,8 @@ func migrateResult() migrate.Result {
 		{Repository: "registry.example/team/app", Tag: "1.0", Role: "targets/releases", Digest: d, KeyID: k, Outcome: migrate.Present},
 		{Repository: "registry.example/team/app", Tag: "gone", Role: "targets/qa", Digest: d, KeyID: k, Outcome: migrate.Skipped, Reason: "manifest gone from the registry"},
 		{Repository: "registry.example/team/app", Role: "targets/ops", Outcome: migrate.Skipped, Reason: "role does not verify: expired"},
+	}, Evidence: []migrate.EvidenceItem{
+		{Repository: "registry.example/team/app", Digest: d, Claims: []migrate.Claim{{Tag: "1.0", Role: "targets/qa"}, {Tag: "1.0", Role: "targets/releases"}}, Outcome: migrate.Migrated},
 	}}
 }
 
