@@ -134,44 +134,59 @@ func readOneEvidence(ctx context.Context, dp *digestPlan, digest string) (attach
 	if err != nil {
 		return attachedEvidence{}, fmt.Errorf("evidence %s: %w", digest, err)
 	}
-	bad := func(format string, args ...any) error {
-		return &tuf.VerifyError{GUN: dp.gun, Role: "evidence", File: digest, Reason: tuf.ErrMalformed, Err: fmt.Errorf(format, args...)}
-	}
-	m, err := cosign.ParseManifest(b)
+	e, layers, err := parseEvidence(b, dp.gun, dp.subject.Digest, digest)
 	if err != nil {
-		return attachedEvidence{}, bad("%v", err)
+		return attachedEvidence{}, err
 	}
-	if m.ArtifactType != ArtifactTypeEvidence {
-		return attachedEvidence{}, bad("artifactType %q, want %q", m.ArtifactType, ArtifactTypeEvidence)
-	}
-	if m.Subject == nil || m.Subject.Digest != dp.subject.Digest {
-		return attachedEvidence{}, bad("the artifact is not about %s", dp.subject.Digest)
-	}
-	e := attachedEvidence{digest: digest, files: map[string][]byte{}}
-	if err := json.Unmarshal([]byte(m.Annotations[AnnotationEvidenceFor]), &e.claims); err != nil || len(e.claims) == 0 {
-		return attachedEvidence{}, bad("annotation %s holds no claims", AnnotationEvidenceFor)
-	}
-	if e.migrated, err = time.Parse(time.RFC3339, m.Annotations[KeyMigrated]); err != nil {
-		return attachedEvidence{}, bad("annotation %s: %v", KeyMigrated, err)
-	}
-	if len(m.Layers) > maxEvidenceLayers {
-		return attachedEvidence{}, bad("%d files, at most %d", len(m.Layers), maxEvidenceLayers)
-	}
-	for _, l := range m.Layers {
-		role := l.Annotations[KeyRole]
-		if l.MediaType != MediaTypeNotaryFile || role == "" || l.Size > maxMetadataBytes {
-			return attachedEvidence{}, bad("layer %s is not a Notary metadata file", l.Digest)
-		}
-		if _, dup := e.files[role]; dup {
-			return attachedEvidence{}, bad("two files for role %s", role)
-		}
+	for _, l := range layers {
 		data, err := dp.reg.Blob(ctx, dp.name, registry.Descriptor{MediaType: l.MediaType, Digest: l.Digest, Size: l.Size})
 		if err != nil {
 			return attachedEvidence{}, fmt.Errorf("evidence %s: %w", digest, err)
 		}
-		e.files[role] = data
+		e.files[l.Annotations[KeyRole]] = data
 	}
 	return e, nil
+}
+
+// parseEvidence reads an evidence manifest (digest) from a registry: an artifact of
+// the evidence type about subject, its claims and time of migration, and one Notary
+// metadata layer per role. The layers' contents are for the caller to fetch.
+func parseEvidence(b []byte, gun, subject, digest string) (attachedEvidence, []cosign.Descriptor, error) {
+	bad := func(format string, args ...any) error {
+		return &tuf.VerifyError{GUN: gun, Role: "evidence", File: digest, Reason: tuf.ErrMalformed, Err: fmt.Errorf(format, args...)}
+	}
+	m, err := cosign.ParseManifest(b)
+	if err != nil {
+		return attachedEvidence{}, nil, bad("%v", err)
+	}
+	if m.ArtifactType != ArtifactTypeEvidence {
+		return attachedEvidence{}, nil, bad("artifactType %q, want %q", m.ArtifactType, ArtifactTypeEvidence)
+	}
+	if m.Subject == nil || m.Subject.Digest != subject {
+		return attachedEvidence{}, nil, bad("the artifact is not about %s", subject)
+	}
+	e := attachedEvidence{digest: digest, files: map[string][]byte{}}
+	if err := json.Unmarshal([]byte(m.Annotations[AnnotationEvidenceFor]), &e.claims); err != nil || len(e.claims) == 0 {
+		return attachedEvidence{}, nil, bad("annotation %s holds no claims", AnnotationEvidenceFor)
+	}
+	if e.migrated, err = time.Parse(time.RFC3339, m.Annotations[KeyMigrated]); err != nil {
+		return attachedEvidence{}, nil, bad("annotation %s: %v", KeyMigrated, err)
+	}
+	if len(m.Layers) > maxEvidenceLayers {
+		return attachedEvidence{}, nil, bad("%d files, at most %d", len(m.Layers), maxEvidenceLayers)
+	}
+	roles := map[string]bool{}
+	for _, l := range m.Layers {
+		role := l.Annotations[KeyRole]
+		if l.MediaType != MediaTypeNotaryFile || role == "" || l.Size > maxMetadataBytes {
+			return attachedEvidence{}, nil, bad("layer %s is not a Notary metadata file", l.Digest)
+		}
+		if roles[role] {
+			return attachedEvidence{}, nil, bad("two files for role %s", role)
+		}
+		roles[role] = true
+	}
+	return e, m.Layers, nil
 }
 
 // evidenceArtifact builds the artifact of ep: one layer per file, in role order.
