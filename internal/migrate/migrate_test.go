@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -517,4 +519,56 @@ func TestEvidence(t *testing.T) {
 		t.Fatalf("tampered evidence: %v", err)
 	}
 	t.Logf("tampered evidence: %v", err)
+}
+
+// TestReferrersAPI: on a registry with the referrers API (the proxy adds it in front of
+// the real registry, which has none), bundles and evidence are pushed as referrers
+// only, no fallback index is written, and a run again finds them through the API.
+func TestReferrersAPI(t *testing.T) {
+	f := newFixture(t, ecKey(t), "1.0")
+	var mu sync.Mutex
+	referrers := map[string][]cosign.Descriptor{} // subject digest → referrers
+	var indexPuts int
+	f.host = faultyProxy(t, f.reg, func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/referrers/"):
+			subject := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+			b, _ := json.Marshal(cosign.Index{SchemaVersion: 2, MediaType: cosign.MediaTypeOCIIndex, Manifests: append([]cosign.Descriptor{}, referrers[subject]...)})
+			w.Header().Set("Content-Type", cosign.MediaTypeOCIIndex)
+			w.Write(b)
+			return true
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
+			if r.Header.Get("Content-Type") == cosign.MediaTypeOCIIndex {
+				indexPuts++
+				return false
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if m, err := cosign.ParseManifest(body); err == nil && m.Subject != nil {
+				referrers[m.Subject.Digest] = append(referrers[m.Subject.Digest], cosign.Descriptor{
+					MediaType: m.MediaType, Size: int64(len(body)), Digest: cosign.Digest(body), ArtifactType: m.ArtifactType})
+			}
+		}
+		return false
+	})
+	opts := f.options(migrate.Bundle)
+	opts.Evidence = true
+	res, err := migrate.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(res); got != "1.0 targets/qa migrated\n" || res.Evidence[0].Outcome != migrate.Migrated {
+		t.Fatalf("run: %s %+v", got, res.Evidence)
+	}
+	if n := len(referrers[f.images["1.0"].Digest]); n != 2 || indexPuts != 0 {
+		t.Fatalf("%d referrers, %d index puts; want 2 and none", n, indexPuts)
+	}
+	if res, err = migrate.Run(context.Background(), opts); err != nil || outcomes(res) != "1.0 targets/qa present\n" || res.Evidence[0].Outcome != migrate.Present {
+		t.Fatalf("second run: %s %+v %v", outcomes(res), res.Evidence, err)
+	}
+	if got, err := f.verifyEvidence(t, "1.0", nil); err != nil || len(got) != 1 {
+		t.Fatalf("verify evidence through the API: %+v %v", got, err)
+	}
 }
