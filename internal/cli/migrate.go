@@ -45,7 +45,7 @@ func (a *app) migrateCommand() *cobra.Command {
 	f.StringVar(&o.policyFile, "policy", "", "policy file whose trust.pins pin the roots, as in verify")
 	f.StringVar(&o.now, "now", "", "judge expiry at this time (RFC 3339) instead of now; also the recorded time of migration")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list what would be written, write nothing")
-	f.BoolVar(&o.evidence, "evidence", false, "also attach the exact Notary v1 files to each migrated image, as an OCI referrer (`trustctl verify-evidence` re-verifies them without a server)")
+	f.BoolVar(&o.evidence, "evidence", false, "also attach the exact Notary v1 files to each migrated image, as an OCI referrer (verify-evidence re-verifies them without a server)")
 	cmd.MarkFlagRequired("to")
 	return cmd
 }
