@@ -192,23 +192,40 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			}
 		}
 	}
+	// Each image is written on its own (one manifest put makes it visible), several at a
+	// time; a failure leaves the others complete or untouched.
+	errs := parallel(len(writes), func(i int) error { return p.write(ctx, writes[i]) })
+	failed := 0
 	for i, dp := range writes {
-		if err := p.write(ctx, dp); err != nil {
-			return result(), fmt.Errorf("%w (%d of %d images signed before; the others are unchanged: run migrate again, it adds only what is missing)", err, i, len(writes))
+		if errs[i] != nil {
+			failed++
+			continue
 		}
 		for _, c := range dp.todo {
 			c.item.Outcome = Migrated
 		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return result(), fmt.Errorf("%w (%d of %d images signed; the others are unchanged: run migrate again, it adds only what is missing)",
+			err, len(writes)-failed, len(writes))
+	}
 	// Evidence after the signatures: the record of what was just carried over.
+	var todo []*evidencePlan
 	for _, ep := range evidence {
-		if ep.item.Outcome != WouldMigrate {
+		if ep.item.Outcome == WouldMigrate {
+			todo = append(todo, ep)
+		}
+	}
+	errs = parallel(len(todo), func(i int) error { return p.writeEvidence(ctx, todo[i]) })
+	for i, ep := range todo {
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("evidence of %s@%s: %w", ep.dp.gun, ep.dp.subject.Digest, errs[i])
 			continue
 		}
-		if err := p.writeEvidence(ctx, ep); err != nil {
-			return result(), fmt.Errorf("evidence of %s@%s: %w (every signature is written: run migrate --evidence again)", ep.dp.gun, ep.dp.subject.Digest, err)
-		}
 		ep.item.Outcome = Migrated
+	}
+	if err := errors.Join(errs...); err != nil {
+		return result(), fmt.Errorf("%w (every signature is written: run migrate --evidence again)", err)
 	}
 	return result(), nil
 }
@@ -333,12 +350,17 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
 	}
+	eps := make([]*evidencePlan, len(plans))
+	errs := parallel(len(plans), func(i int) error {
+		var err error
+		eps[i], err = p.planEvidence(ctx, plans[i], files)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
 	var evidence []*evidencePlan
-	for _, dp := range plans {
-		ep, err := p.planEvidence(ctx, dp, files)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
-		}
+	for _, ep := range eps {
 		if ep != nil {
 			evidence = append(evidence, ep)
 		}

@@ -346,7 +346,7 @@ func TestRegistryFailsMidPush(t *testing.T) {
 	})
 
 	_, err := migrate.Run(context.Background(), f.options(migrate.Legacy))
-	if err == nil || !strings.Contains(err.Error(), "1 of 2 images signed before") || !strings.Contains(err.Error(), "HTTP 500") {
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 images signed;") || !strings.Contains(err.Error(), "HTTP 500") {
 		t.Fatalf("err = %v", err)
 	}
 	if refused.Load() == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/trustctl/trustctl/internal/cosign"
 	"github.com/trustctl/trustctl/internal/registry"
@@ -26,68 +27,108 @@ func (p *planner) checkRegistry(ctx context.Context, gun string, claims []*claim
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", gun, err)
 	}
-	byDigest := map[string]*digestPlan{}
+	index := map[string]int{} // digest → plan
 	var plans []*digestPlan
-	gone := map[string]string{} // digest → why it is skipped
+	var all [][]*claim // claims per plan, before the registry is asked
 	for _, c := range claims {
-		digest := c.payload.Digest
-		if why, ok := gone[digest]; ok {
-			c.item.Outcome, c.item.Reason = Skipped, why
-			continue
-		}
-		dp, ok := byDigest[digest]
+		i, ok := index[c.payload.Digest]
 		if !ok {
-			d, err := reg.Head(ctx, name, digest)
-			if errors.Is(err, registry.ErrNotFound) {
-				gone[digest] = "manifest gone from the registry"
-				c.item.Outcome, c.item.Reason = Skipped, gone[digest]
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("migrate %s: %w", gun, err)
-			}
-			if d.Digest != digest {
-				return nil, fmt.Errorf("migrate %s: the registry answered %s for manifest %s", gun, d.Digest, digest)
-			}
-			dp = &digestPlan{gun: gun, name: name, reg: reg, subject: d}
-			byDigest[digest] = dp
-			plans = append(plans, dp)
+			i = len(plans)
+			index[c.payload.Digest] = i
+			plans = append(plans, &digestPlan{gun: gun, name: name, reg: reg, subject: registry.Descriptor{Digest: c.payload.Digest}})
+			all = append(all, nil)
 		}
-		if length := c.payload.Optional[KeyTargetLength]; length != fmt.Sprint(dp.subject.Size) {
+		all[i] = append(all[i], c)
+	}
+	warnings := make([]bool, len(plans))
+	errs := parallel(len(plans), func(i int) error {
+		var err error
+		warnings[i], err = p.checkDigest(ctx, plans[i], all[i])
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
+	var out []*digestPlan
+	for i, dp := range plans {
+		if warnings[i] {
+			// cosign v3 verifies only bundles on an image that has any (docs/migrate.md,
+			// "Why both formats"): legacy signatures alone would not be seen there.
+			p.opts.Log.Warn("the image has sigstore bundles, so cosign v3 ignores its legacy signatures: migrate with --format bundle too",
+				"image", gun+"@"+dp.subject.Digest)
+		}
+		if len(dp.claims) > 0 {
+			out = append(out, dp)
+		}
+	}
+	return out, nil
+}
+
+// checkDigest HEADs dp's manifest and sorts claims into skipped, present and to write;
+// it tells whether a legacy migration should warn about bundles on the image.
+func (p *planner) checkDigest(ctx context.Context, dp *digestPlan, claims []*claim) (bool, error) {
+	digest := dp.subject.Digest
+	d, err := dp.reg.Head(ctx, dp.name, digest)
+	if errors.Is(err, registry.ErrNotFound) {
+		for _, c := range claims {
+			c.item.Outcome, c.item.Reason = Skipped, "manifest gone from the registry"
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if d.Digest != digest {
+		return false, fmt.Errorf("the registry answered %s for manifest %s", d.Digest, digest)
+	}
+	dp.subject = d
+	for _, c := range claims {
+		if length := c.payload.Optional[KeyTargetLength]; length != fmt.Sprint(d.Size) {
 			c.item.Outcome = Skipped
-			c.item.Reason = fmt.Sprintf("the registry's manifest has %d bytes, the role signed %s", dp.subject.Size, length)
+			c.item.Reason = fmt.Sprintf("the registry's manifest has %d bytes, the role signed %s", d.Size, length)
 			continue
 		}
 		dp.claims = append(dp.claims, c)
 	}
-	var out []*digestPlan
-	for _, dp := range plans {
-		if len(dp.claims) == 0 {
+	if len(dp.claims) == 0 {
+		return false, nil
+	}
+	present, err := p.present(ctx, dp)
+	if err != nil {
+		return false, err
+	}
+	for i, c := range dp.claims {
+		if present[i] {
+			c.item.Outcome = Present
 			continue
 		}
-		present, err := p.present(ctx, dp)
-		if err != nil {
-			return nil, fmt.Errorf("migrate %s: %w", gun, err)
-		}
-		if p.opts.Format == Legacy {
-			// cosign v3 verifies only bundles on an image that has any (docs/migrate.md,
-			// "Why both formats"): legacy signatures alone would not be seen there.
-			if bundles, err := readBundles(ctx, dp); err == nil && len(bundles) > 0 {
-				p.opts.Log.Warn("the image has sigstore bundles, so cosign v3 ignores its legacy signatures: migrate with --format bundle too",
-					"image", gun+"@"+dp.subject.Digest)
-			}
-		}
-		for i, c := range dp.claims {
-			if present[i] {
-				c.item.Outcome = Present
-				continue
-			}
-			c.item.Outcome = WouldMigrate
-			dp.todo = append(dp.todo, c)
-		}
-		out = append(out, dp)
+		c.item.Outcome = WouldMigrate
+		dp.todo = append(dp.todo, c)
 	}
-	return out, nil
+	if p.opts.Format != Legacy {
+		return false, nil
+	}
+	bundles, err := readBundles(ctx, dp)
+	return err == nil && len(bundles) > 0, nil
+}
+
+// workers bounds the requests a run has in flight, as fetch does.
+const workers = 8
+
+// parallel runs f(0…n-1) on at most workers goroutines and returns the errors by index.
+func parallel(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // present tells, per claim, whether its signature is already in the registry: a
