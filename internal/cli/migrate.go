@@ -69,6 +69,8 @@ func (a *app) migrate(ctx context.Context, o migrateOptions, args []string) erro
 		if opts.Now, err = parseNow(o.now); err != nil {
 			return err
 		}
+		// Signatures and evidence will say they were migrated then.
+		a.log.Warn("expiry is judged at --now, not the current time, and recorded as the time of migration", "now", opts.Now.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	if o.policyFile != "" {
 		pol, err := policy.Load(o.policyFile)
