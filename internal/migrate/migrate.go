@@ -179,21 +179,29 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.DryRun {
 		return result(), nil
 	}
-	// Keys are unlocked before anything is written: a wrong passphrase stops the run
-	// with the registry unchanged.
+	if err := p.writeSignatures(ctx, plans); err != nil {
+		return result(), err
+	}
+	err = p.writeAllEvidence(ctx, evidence)
+	return result(), err
+}
+
+// writeSignatures unlocks the keys, then writes each image's signatures on its own (one
+// manifest put makes them visible), several at a time: a failure leaves the others
+// complete or untouched.
+func (p *planner) writeSignatures(ctx context.Context, plans []*digestPlan) error {
 	var writes []*digestPlan
 	for _, dp := range plans {
 		if len(dp.todo) > 0 {
 			writes = append(writes, dp)
 		}
+		// Before anything is written: a wrong passphrase leaves the registry unchanged.
 		for _, c := range dp.todo {
 			if err := p.unlock(c.key); err != nil {
-				return result(), err
+				return err
 			}
 		}
 	}
-	// Each image is written on its own (one manifest put makes it visible), several at a
-	// time; a failure leaves the others complete or untouched.
 	errs := parallel(len(writes), func(i int) error { return p.write(ctx, writes[i]) })
 	failed := 0
 	for i, dp := range writes {
@@ -206,17 +214,22 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return result(), fmt.Errorf("%w (%d of %d images signed; the others are unchanged: run migrate again, it adds only what is missing)",
+		return fmt.Errorf("%w (%d of %d images signed; the others are unchanged: run migrate again, it adds only what is missing)",
 			err, len(writes)-failed, len(writes))
 	}
-	// Evidence after the signatures: the record of what was just carried over.
+	return nil
+}
+
+// writeAllEvidence attaches the evidence that is missing, after the signatures: the
+// record of what was carried over.
+func (p *planner) writeAllEvidence(ctx context.Context, evidence []*evidencePlan) error {
 	var todo []*evidencePlan
 	for _, ep := range evidence {
 		if ep.item.Outcome == WouldMigrate {
 			todo = append(todo, ep)
 		}
 	}
-	errs = parallel(len(todo), func(i int) error { return p.writeEvidence(ctx, todo[i]) })
+	errs := parallel(len(todo), func(i int) error { return p.writeEvidence(ctx, todo[i]) })
 	for i, ep := range todo {
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("evidence of %s@%s: %w", ep.dp.gun, ep.dp.subject.Digest, errs[i])
@@ -225,9 +238,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		ep.item.Outcome = Migrated
 	}
 	if err := errors.Join(errs...); err != nil {
-		return result(), fmt.Errorf("%w (every signature is written: run migrate --evidence again)", err)
+		return fmt.Errorf("%w (every signature is written: run migrate --evidence again)", err)
 	}
-	return result(), nil
+	return nil
 }
 
 type planner struct {
