@@ -73,6 +73,24 @@ func metadataFiles(src repo.DirSource, r *repo.Repo) (map[string][]byte, error) 
 	return files, nil
 }
 
+// planAllEvidence plans the evidence of every digest of a repository.
+func (p *planner) planAllEvidence(ctx context.Context, src repo.DirSource, r *repo.Repo, plans []*digestPlan) ([]*evidencePlan, error) {
+	files, err := metadataFiles(src, r)
+	if err != nil {
+		return nil, err
+	}
+	eps := make([]*evidencePlan, len(plans))
+	errs := parallel(len(plans), func(i int) error {
+		var err error
+		eps[i], err = p.planEvidence(ctx, plans[i], files)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(eps, func(ep *evidencePlan) bool { return ep == nil }), nil
+}
+
 // planEvidence decides, per digest, whether an evidence artifact covering every tag and
 // role migrated for it is already attached; otherwise one is planned.
 func (p *planner) planEvidence(ctx context.Context, dp *digestPlan, files map[string][]byte) (*evidencePlan, error) {

@@ -299,11 +299,30 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
 	}
-	rootSum := sha256Hex(root)
-
 	if p.opts.Role != "" && !slices.ContainsFunc(r.Roles(), func(role repo.Role) bool { return role.Name == p.opts.Role }) {
 		return nil, nil, nil, fmt.Errorf("migrate %s: the repository has no role %s", gun, p.opts.Role)
 	}
+	items, claims, err := p.collect(gun, r, src, sha256Hex(root))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
+	plans, err := p.checkRegistry(ctx, gun, claims)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !p.opts.Evidence {
+		return items, plans, nil, nil
+	}
+	evidence, err := p.planAllEvidence(ctx, src, r, plans)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
+	}
+	return items, plans, evidence, nil
+}
+
+// collect lists a row per tag of each verified role (or a role refused, without a tag),
+// and the claims to sign: tags with a sha256 digest of roles whose key is usable.
+func (p *planner) collect(gun string, r *repo.Repo, src repo.DirSource, rootSum string) ([]*Item, []*claim, error) {
 	var items []*Item
 	wanted := func(role string) bool { return p.opts.Role == "" || p.opts.Role == role }
 	for _, bad := range r.Invalid() {
@@ -320,12 +339,12 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 		}
 		key, skip, err := p.signingKey(tr)
 		if err != nil {
-			walkErr = fmt.Errorf("migrate %s: %w", gun, err)
+			walkErr = err
 			return false
 		}
 		roleFile, err := src.Read(tr.Name, maxMetadataBytes)
 		if err != nil {
-			walkErr = fmt.Errorf("migrate %s: %w", gun, err)
+			walkErr = err
 			return false
 		}
 		for _, tag := range sortedTargets(tr) {
@@ -349,36 +368,7 @@ func (p *planner) planRepo(ctx context.Context, gun string) ([]*Item, []*digestP
 		}
 		return true
 	})
-	if walkErr != nil {
-		return nil, nil, nil, walkErr
-	}
-	plans, err := p.checkRegistry(ctx, gun, claims)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !p.opts.Evidence {
-		return items, plans, nil, nil
-	}
-	files, err := metadataFiles(src, r)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
-	}
-	eps := make([]*evidencePlan, len(plans))
-	errs := parallel(len(plans), func(i int) error {
-		var err error
-		eps[i], err = p.planEvidence(ctx, plans[i], files)
-		return err
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, nil, fmt.Errorf("migrate %s: %w", gun, err)
-	}
-	var evidence []*evidencePlan
-	for _, ep := range eps {
-		if ep != nil {
-			evidence = append(evidence, ep)
-		}
-	}
-	return items, plans, evidence, nil
+	return items, claims, walkErr
 }
 
 func sortedTargets(tr *tuf.TargetsRole) []string {
