@@ -25,6 +25,8 @@ var forbidden = map[string][]string{
 	"internal/pin":      {"internal/cli", "internal/gate", "internal/trust"},
 	// cosign formats are pure functions of bytes and keys: no trust, registry or CLI.
 	"internal/cosign": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
+	// migrate orchestrates trust, registry and cosign; the command and the report sit above it.
+	"internal/migrate": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the

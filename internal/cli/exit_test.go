@@ -121,6 +121,8 @@ func TestEveryCommandErrorPaths(t *testing.T) {
 		{"delegate list", "delegate list example.com/app --offline", 3, "example.com/app"},
 		{"delegate remove", "delegate remove example.com/app qa --yes", 3, "notary server unavailable"},
 		{"fetch", "fetch example.com/app", 3, "notary server unavailable"},
+		{"migrate", "migrate example.com/app --to notation", 2, `--to "notation"`},
+		{"verify-evidence", "verify-evidence example.com/app:1 --policy /nonexistent/policy.yaml", 2, "/nonexistent/policy.yaml"},
 	}
 	leaves, _ := commandTree(t)
 	covered := map[string]bool{}
@@ -170,7 +172,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 // that print data and refused by every other one, never silently ignored.
 func TestOutputFormatEverywhere(t *testing.T) {
 	withFormats := map[string]bool{"list": true, "inspect": true, "key list": true, "delegate list": true,
-		"policy explain": true, "bundle inspect": true, "resolve": true}
+		"policy explain": true, "bundle inspect": true, "resolve": true, "migrate": true, "verify-evidence": true}
 	a := &app{streams: Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, getenv: os.Getenv, cfg: viper.New()}
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {

@@ -96,6 +96,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.revokeCommand(),
 		a.delegateCommand(),
 		a.fetchCommand(),
+		a.migrateCommand(),
+		a.verifyEvidenceCommand(),
 	)
 	applyConventions(root)
 	return root

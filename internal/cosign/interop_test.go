@@ -125,7 +125,7 @@ func signArgs(key, ref string, extra ...string) []string {
 	return append(append(args, extra...), ref)
 }
 
-// pushLegacy writes img as the signature image of digest, as migrate will.
+// pushLegacy writes img as the signature image of digest, as migrate does.
 func pushLegacy(t *testing.T, reg *testenv.Registry, digest string, img cosign.SignatureImage) string {
 	t.Helper()
 	a, err := img.Encode()

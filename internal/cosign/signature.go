@@ -15,6 +15,10 @@ import (
 // minRSABits is the smallest RSA key signed or accepted (notary's and cosign's floor).
 const minRSABits = 2048
 
+// CheckKey refuses, with the reason, a key whose signatures cosign would not verify,
+// before anything is signed with it.
+func CheckKey(pub crypto.PublicKey) error { return checkKey(pub) }
+
 // checkKey accepts the keys whose signatures cosign v2.6 and v3.1 verify with `--key`:
 // ECDSA on the NIST curves and RSA, both over SHA-256 (cosign loads the public key with
 // sigstore's LoadVerifier(pub, crypto.SHA256) whatever its size).

@@ -12,8 +12,6 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,8 +105,7 @@ func (c *Client) Resolve(ctx context.Context, repo, ref string) (Descriptor, err
 	if err != nil {
 		return Descriptor{}, c.wrap(ep, u, err, attempts)
 	}
-	sum := sha256.Sum256(res.Body)
-	d := Descriptor{MediaType: res.Header.Get("Content-Type"), Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(res.Body))}
+	d := Descriptor{MediaType: res.Header.Get("Content-Type"), Digest: digestOf(res.Body), Size: int64(len(res.Body))}
 	if got := res.Header.Get("Docker-Content-Digest"); strings.HasPrefix(got, "sha256:") && got != d.Digest {
 		return Descriptor{}, fmt.Errorf("GET %s: the registry says digest %s, the manifest has %s", u, Clean(got), d.Digest)
 	}
@@ -116,19 +113,23 @@ func (c *Client) Resolve(ctx context.Context, repo, ref string) (Descriptor, err
 }
 
 func (c *Client) wrap(ep *Endpoint, u string, err error, attempts int) error {
+	return c.wrapMethod(ep, http.MethodGet, u, err, attempts)
+}
+
+func (c *Client) wrapMethod(ep *Endpoint, method, u string, err error, attempts int) error {
 	after := ""
 	if attempts > 1 {
 		after = fmt.Sprintf(" (%d attempts)", attempts)
 	}
 	var se *StatusError
 	if errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden) {
-		return fmt.Errorf("GET %s: %w (%s)", u, err, ep.CredentialText())
+		return fmt.Errorf("%s %s: %w (%s)", method, u, err, ep.CredentialText())
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("GET %s: %w%s", u, err, after)
+	return fmt.Errorf("%s %s: %w%s", method, u, err, after)
 }
 
 // endpoint pings the registry once: over https, or plain http for a loopback registry

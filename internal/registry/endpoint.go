@@ -193,7 +193,12 @@ func (e *Endpoint) send(ctx context.Context, r Request) (Response, error) {
 			}
 			return res, serr
 		}
-		res.Body, err = ReadBody(resp, r.Limit)
+		if r.Method == http.MethodHead {
+			// A HEAD answer's Content-Length describes the resource; there is no body.
+			resp.Body.Close()
+		} else {
+			res.Body, err = ReadBody(resp, r.Limit)
+		}
 		e.log.DebugContext(ctx, "request", "method", r.Method, "url", r.URL, "status", resp.StatusCode,
 			"bytes", len(res.Body), "duration", time.Since(start))
 		return res, err
