@@ -44,5 +44,10 @@ func canonicalHost(host string) string {
 	case "index.docker.io", "registry-1.docker.io":
 		return "docker.io"
 	}
+	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		// "A/app" names the registry A only because of its capital letter (docker's
+		// splitDockerDomain); "a/app" would be Docker Hub's a/app, so the port stays.
+		host += ":443"
+	}
 	return host
 }

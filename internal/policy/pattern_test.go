@@ -83,6 +83,9 @@ func TestCanonicalRepo(t *testing.T) {
 		"index.docker.io:443/org/app":        "docker.io/org/app",
 		"docker.io/library/nginx":            "docker.io/library/nginx",
 		"registry-2.docker.io/nginx":         "registry-2.docker.io/nginx",
+		"A/app":                              "a:443/app",
+		"A:0443/app":                         "a:443/app",
+		"LOCALHOST/app":                      "localhost/app",
 	} {
 		if got := CanonicalRepo(in); got != want {
 			t.Errorf("CanonicalRepo(%q) = %q, want %q", in, got, want)
