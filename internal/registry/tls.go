@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/trustctl/trustctl/internal/fsread"
 )
 
 // TLS chooses the client TLS configuration of one host.
@@ -31,7 +33,7 @@ type TLS struct {
 func TLSConfig(host string, o TLS) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.SkipVerify}
 	addCAs := func(file string) error {
-		pemData, err := os.ReadFile(file)
+		pemData, err := fsread.ReadFile(file, fsread.PEMLimit)
 		if err != nil {
 			return err
 		}
@@ -54,7 +56,7 @@ func TLSConfig(host string, o TLS) (*tls.Config, error) {
 		if o.ClientCert == "" || o.ClientKey == "" {
 			return nil, errors.New("TLS client certificate: both the certificate and the key file are needed")
 		}
-		pair, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
+		pair, err := loadKeyPair(o.ClientCert, o.ClientKey)
 		if err != nil {
 			return nil, fmt.Errorf("TLS client certificate: %w", err)
 		}
@@ -83,7 +85,7 @@ func TLSConfig(host string, o TLS) (*tls.Config, error) {
 			}
 		case ".cert":
 			keyFile := strings.TrimSuffix(file, ".cert") + ".key"
-			pair, err := tls.LoadX509KeyPair(file, keyFile)
+			pair, err := loadKeyPair(file, keyFile)
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("TLS: missing key %s for client certificate %s (CA certificates must use the extension .crt)", keyFile, file)
 			}
@@ -99,4 +101,18 @@ func TLSConfig(host string, o TLS) (*tls.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// loadKeyPair is tls.LoadX509KeyPair through fsread: a FIFO or a device named as a
+// certificate or key must not block the process or fill its memory.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := fsread.ReadFile(certFile, fsread.PEMLimit)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := fsread.ReadFile(keyFile, fsread.PEMLimit)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(cert, key)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/trustctl/trustctl/internal/fsread"
 	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/store"
 	"github.com/trustctl/trustctl/internal/trust/tuf"
@@ -151,7 +152,9 @@ func copyTree(src, dst string) error {
 		case !d.Type().IsRegular():
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		// Read as the cache is read everywhere: a file swapped for a FIFO or a device
+		// between the walk and the read is refused, never waited on.
+		data, err := fsread.ReadFile(p, maxMetadataSize)
 		if err != nil {
 			return err
 		}
