@@ -26,9 +26,8 @@ func (a *app) verifyCommand() *cobra.Command {
 		mode        string
 		profiles    []string
 		envFiles    []string
-		formats     []string
-		outputFiles []string
-		pinFile     string
+		outputs = report.NewOutputs()
+		pinFile string
 	)
 	cmd := &cobra.Command{
 		Use:     "verify FILE... --policy POLICY",
@@ -54,7 +53,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				outputs, err := pairOutputs(formats, outputFiles)
+				outs, err := outputs.List()
 				if err != nil {
 					return err
 				}
@@ -77,7 +76,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				}
 				relativeSources(decisions)
 				rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
-				for _, out := range outputs {
+				for _, out := range outs {
 					if err := a.writeReport(out, rep); err != nil {
 						return err
 					}
@@ -105,8 +104,8 @@ func (a *app) verifyCommand() *cobra.Command {
 	f.StringVar(&mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto (stack when a service has deploy:)")
 	f.StringSliceVar(&profiles, "profile", nil, "compose profiles to activate")
 	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
-	f.StringArrayVar(&formats, "format", []string{"table"}, "report format: table, json, junit, sarif, github (repeatable)")
-	f.StringArrayVar(&outputFiles, "output-file", nil, "file for the format at the same position (repeatable; the first format without one goes to stdout)")
+	f.Var(orderedFlag(outputs.AddFormat), "format", "report format: table (default), json, junit, sarif, github (repeatable)")
+	f.Var(orderedFlag(outputs.AddFile), "output-file", "file for the --format just before it, else the format its extension names: .json, .sarif, .xml (JUnit) (repeatable; one format may go to stdout)")
 	f.StringVar(&pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
 		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
 	cmd.MarkFlagRequired("policy")
@@ -142,43 +141,19 @@ func parseStackMode(s string) (stack.Mode, error) {
 	return 0, fmt.Errorf("--mode %q: want stack, compose or auto", s)
 }
 
-// reportOutput is one format and where it goes ("" = stdout).
-type reportOutput struct {
-	format report.Format
-	file   string
-}
+// orderedFlag is a repeatable flag whose values are handed over in command-line order,
+// so that --format and --output-file can be paired by position.
+type orderedFlag func(string) error
 
-// pairOutputs pairs formats with output files in order: `--format table --format junit
-// --output-file report.xml` prints the table and writes the JUnit file. Files are
-// matched from the last format backwards, so the formats without a file come first and
-// go to stdout; at most one may.
-func pairOutputs(formats, files []string) ([]reportOutput, error) {
-	if len(files) > len(formats) {
-		return nil, fmt.Errorf("%d --output-file for %d --format", len(files), len(formats))
-	}
-	if len(formats)-len(files) > 1 {
-		return nil, fmt.Errorf("%d formats would go to stdout: give --output-file for all but one", len(formats)-len(files))
-	}
-	outs := make([]reportOutput, len(formats))
-	offset := len(formats) - len(files)
-	for i, name := range formats {
-		f, err := report.ParseFormat(name)
-		if err != nil {
-			return nil, err
-		}
-		outs[i].format = f
-		if i >= offset {
-			outs[i].file = files[i-offset]
-		}
-	}
-	return outs, nil
-}
+func (f orderedFlag) Set(s string) error { return f(s) }
+func (f orderedFlag) String() string     { return "" }
+func (f orderedFlag) Type() string       { return "string" }
 
-func (a *app) writeReport(out reportOutput, rep report.VerifyReport) error {
-	if out.file == "" {
-		return report.RenderVerify(a.streams.Out, out.format, rep)
+func (a *app) writeReport(out report.Output, rep report.VerifyReport) error {
+	if out.File == "" {
+		return report.RenderVerify(a.streams.Out, out.Format, rep)
 	}
-	return a.writeFileWith(out.file, func(w io.Writer) error { return report.RenderVerify(w, out.format, rep) })
+	return a.writeFileWith(out.File, func(w io.Writer) error { return report.RenderVerify(w, out.Format, rep) })
 }
 
 // writeFileWith renders into a file atomically: a half-written report never replaces
