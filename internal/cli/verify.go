@@ -21,13 +21,13 @@ import (
 
 func (a *app) verifyCommand() *cobra.Command {
 	var (
-		policyFile  string
-		now         string
-		mode        string
-		profiles    []string
-		envFiles    []string
-		outputs = report.NewOutputs()
-		pinFile string
+		policyFile string
+		now        string
+		mode       string
+		profiles   []string
+		envFiles   []string
+		outputs    = report.NewOutputs()
+		pinFile    string
 	)
 	cmd := &cobra.Command{
 		Use:     "verify FILE... --policy POLICY",
