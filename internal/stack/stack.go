@@ -7,6 +7,7 @@ import (
 	// Digests in references fail to parse unless sha256 is registered.
 	_ "crypto/sha256"
 
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,8 +102,8 @@ type ImageUse struct {
 }
 
 // Load reads files merged in order, like `docker compose -f a -f b` or
-// `docker stack deploy -c a -c b`, and returns one ImageUse per active service,
-// sorted by service name. Every error caused by the input matches ErrInput.
+// `docker stack deploy -c a -c b`, and returns one ImageUse per active service, in the
+// order of the files and of the lines that set their images. Every error caused by the input matches ErrInput.
 func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w: no compose file given", ErrInput)
@@ -147,7 +148,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	}
 
 	loc := newLocator()
-	uses := make([]ImageUse, 0, len(project.Services))
+	var uses []placedUse
 	for _, name := range project.ServiceNames() {
 		svc := project.Services[name]
 		pos := loc.locate(parsed, name)
@@ -155,15 +156,63 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 		if err != nil {
 			return nil, err
 		}
-		uses = append(uses, serviceUses...)
+		for _, u := range serviceUses {
+			uses = append(uses, placedUse{u, declared(parsed, name, pos)})
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.DisabledServices)) {
 		pos := loc.locate(parsed, name)
-		uses = append(uses, ImageUse{Service: name, Image: project.DisabledServices[name].Image, NotDeployed: true,
-			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line})
+		u := ImageUse{Service: name, Image: project.DisabledServices[name].Image, NotDeployed: true,
+			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line}
+		uses = append(uses, placedUse{u, declared(parsed, name, pos)})
 	}
-	slices.SortStableFunc(uses, func(a, b ImageUse) int { return strings.Compare(a.Service, b.Service) })
-	return uses, nil
+	return inFileOrder(uses, parsed), nil
+}
+
+// placedUse is a use with where its service is declared.
+type placedUse struct {
+	ImageUse
+	declared position
+}
+
+// declared is where a service first appears: its key in the first of the given files
+// that has it, else (a service from an include) where its image is.
+func declared(files []*yamlFile, name string, image position) position {
+	for _, f := range files {
+		if k, _ := f.service(name); k != nil {
+			return position{f.name, k.Line}
+		}
+	}
+	return image
+}
+
+// inFileOrder lists uses in the order of the files (docs/report-json.md), as a reader
+// of the files meets the services: the files given first, in their order, then those
+// reached through include, each by line. A service's hooks and image volumes follow
+// it, and services at the same place keep their name order.
+func inFileOrder(uses []placedUse, files []*yamlFile) []ImageUse {
+	rank := map[string]int{}
+	for _, f := range files {
+		if _, ok := rank[f.name]; !ok {
+			rank[f.name] = len(rank)
+		}
+	}
+	for _, u := range uses {
+		if _, ok := rank[u.declared.file]; !ok {
+			rank[u.declared.file] = len(rank)
+		}
+	}
+	slices.SortStableFunc(uses, func(a, b placedUse) int {
+		if c := cmp.Compare(rank[a.declared.file], rank[b.declared.file]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.declared.line, b.declared.line)
+	})
+	out := make([]ImageUse, len(uses))
+	for i, u := range uses {
+		out[i] = u.ImageUse
+	}
+	return out
 }
 
 // imageUses lists what one service pulls: its image, the images of its pre_start hooks

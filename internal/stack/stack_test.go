@@ -110,8 +110,8 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"api registry.example.com:5000/team/api:1.4 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"api registry.example.com:5000/team/api:1.4 compose.yml:5",
 			},
 		},
 		{
@@ -136,9 +136,9 @@ services:
 `,
 			files: []string{"a.yml", "b.yml"},
 			want: []string{
-				"cache docker.io/library/redis:7 a.yml:7",
-				"db docker.io/library/postgres:16 a.yml:5",
 				"web docker.io/library/nginx:1.1 b.yml:7",
+				"db docker.io/library/postgres:16 a.yml:5",
+				"cache docker.io/library/redis:7 a.yml:7",
 			},
 		},
 		{
@@ -206,7 +206,7 @@ services:
 			name:    "inactive profile not deployed in compose mode",
 			archive: profiles,
 			files:   []string{"compose.yml"},
-			want:    []string{"debug not-deployed debug compose.yml:5", "web docker.io/library/nginx:latest compose.yml:3"},
+			want:    []string{"web docker.io/library/nginx:latest compose.yml:3", "debug not-deployed debug compose.yml:5"},
 		},
 		{
 			name: "every image a deploy pulls: hooks, image volumes; providers and local builds pull none",
@@ -236,11 +236,11 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"local build-only compose.yml:19",
-				"model provider model compose.yml:14",
 				"web registry.example.com/web:1 compose.yml:3",
 				"web (pre_start[0]) registry.example.com/migrate:2 compose.yml:3",
 				"web (volume /assets) registry.example.com/assets:3 compose.yml:3",
+				"model provider model compose.yml:14",
+				"local build-only compose.yml:19",
 			},
 		},
 		{
@@ -249,8 +249,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Profiles: []string{"debug"}},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -259,8 +259,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Environ: []string{"COMPOSE_PROFILES=debug"}},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -269,8 +269,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Mode: ModeStack},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -296,9 +296,57 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"api registry.example.com/api:2 common/services.yml:5",
 				"base registry.example.com/base:1 compose.yml:3",
 				"web registry.example.com/base:1 compose.yml:3",
+				"api registry.example.com/api:2 common/services.yml:5",
+			},
+		},
+		{
+			name: "extends in a later file: the image is at the extended file's line",
+			archive: `
+-- a.yml --
+services:
+  web:
+    image: registry.example.com/web:1
+-- b.yml --
+services:
+  web:
+    extends:
+      file: base.yml
+      service: hardened
+-- base.yml --
+services:
+  hardened:
+    read_only: true
+    image: registry.example.com/hardened:2
+`,
+			files: []string{"a.yml", "b.yml"},
+			want:  []string{"web registry.example.com/hardened:2 base.yml:4"},
+		},
+		{
+			name: "services in the order they appear in the files",
+			archive: `
+-- a.yml --
+services:
+  zeta:
+    image: registry.example.com/zeta:1
+  alpha:
+    build: .
+  mid:
+    image: registry.example.com/mid:1
+-- b.yml --
+services:
+  beta:
+    image: registry.example.com/beta:1
+  zeta:
+    image: registry.example.com/zeta:2
+`,
+			files: []string{"a.yml", "b.yml"},
+			want: []string{
+				"zeta registry.example.com/zeta:2 b.yml:5",
+				"alpha build-only a.yml:4",
+				"mid registry.example.com/mid:1 a.yml:7",
+				"beta registry.example.com/beta:1 b.yml:3",
 			},
 		},
 		{
@@ -319,8 +367,8 @@ PG=17
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"db docker.io/library/postgres:17 sub/compose.yml:3",
 				"web docker.io/library/nginx:1.27 compose.yml:5",
+				"db docker.io/library/postgres:17 sub/compose.yml:3",
 			},
 		},
 		{
@@ -343,9 +391,9 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"aliased registry.example.com/img:3 compose.yml:12",
 				"merged registry.example.com/base:1 compose.yml:3",
 				"overridden registry.example.com/own:2 compose.yml:10",
+				"aliased registry.example.com/img:3 compose.yml:12",
 				"whole registry.example.com/base:1 compose.yml:3",
 			},
 		},
@@ -378,8 +426,8 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"digest docker.io/library/nginx@sha256:" + strings.Repeat("cd", 32) + " compose.yml:5",
 				"pinned registry.example.com/app:1.4@sha256:" + strings.Repeat("ab", 32) + " compose.yml:3",
+				"digest docker.io/library/nginx@sha256:" + strings.Repeat("cd", 32) + " compose.yml:5",
 			},
 		},
 	}
