@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -81,9 +82,14 @@ func (a *app) verifyCommand() *cobra.Command {
 						return err
 					}
 				}
-				// The reports are written: the error is only the summary, of the worst result's kind.
+				// The reports are written: the error is only the summary, of the worst
+				// result's kind, and it is not repeated under a table that ends with it.
 				if kind := policy.Worst(decisions).Kind(); kind != nil {
-					return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
+					summary := errors.New(report.SummaryLine(decisions))
+					if slices.Contains(outs, report.Output{Format: report.FormatTable}) {
+						summary = shown(summary)
+					}
+					return exitcode.Mark(kind, summary)
 				}
 				if pinFile == "" {
 					return nil
