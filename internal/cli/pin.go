@@ -66,7 +66,7 @@ func (a *app) pinCommand() *cobra.Command {
 				return fmt.Errorf("read %s: %w", file, err)
 			}
 			decisions, err := gate.Run(cmd.Context(), gate.Options{Files: args,
-				Stack:  stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+				Stack:  stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles, Log: a.log},
 				Policy: pol, TrustDir: store.Dir{Root: a.trustDir()}, Now: at, Log: a.log})
 			if err != nil {
 				return err

@@ -66,7 +66,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				a.warnAll(trustDir.PermissionWarnings())
 				decisions, err := gate.Run(cmd.Context(), gate.Options{
 					Files:    args,
-					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles, Log: a.log},
 					Policy:   pol,
 					TrustDir: trustDir,
 					Now:      at,
@@ -107,7 +107,8 @@ func (a *app) verifyCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&policyFile, "policy", "", "policy file (docs/policy.md)")
 	f.StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
-	f.StringVar(&mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto (stack when a service has deploy:)")
+	f.StringVar(&mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto "+
+		"(stack when a swarm-only key is set, such as deploy.placement or deploy.update_config: docs/stack-files.md)")
 	f.StringSliceVar(&profiles, "profile", nil, "compose profiles to activate")
 	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
 	f.Var(orderedFlag(outputs.AddFormat), "format", "report format: table (default), json, junit, sarif, github (repeatable)")

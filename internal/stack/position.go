@@ -124,21 +124,6 @@ func (f *yamlFile) service(name string) (k, v *yaml.Node) {
 	return lookup(services, name)
 }
 
-// hasDeploy tells whether any service of the file has a deploy section.
-func (f *yamlFile) hasDeploy() bool {
-	_, services := lookup(f.root, "services")
-	services = resolve(services)
-	if services == nil || services.Kind != yaml.MappingNode {
-		return false
-	}
-	for i := 0; i+1 < len(services.Content); i += 2 {
-		if k, _ := lookup(services.Content[i+1], "deploy"); k != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // position is a place in a file.
 type position struct {
 	file string

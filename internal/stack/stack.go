@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,7 +23,6 @@ import (
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
@@ -35,8 +35,9 @@ import (
 type Mode int
 
 const (
-	// ModeAuto reads the files as a stack when any service has a deploy section,
-	// else as a compose project.
+	// ModeAuto reads the files as a stack when they set a key only swarm acts on
+	// (deploy.placement, deploy.update_config, …: see swarmOnlyKeys), else as a
+	// compose project (docs/stack-files.md).
 	ModeAuto Mode = iota
 	// ModeStack reads them as `docker stack deploy -c` does: .env is never read.
 	ModeStack
@@ -69,6 +70,8 @@ type Options struct {
 	// Environ is the process environment used for interpolation, as KEY=VALUE;
 	// nil means os.Environ(). It overrides values from env files, as in docker.
 	Environ []string
+	// Log receives a warning for each variable that is set nowhere; nil discards them.
+	Log *slog.Logger
 }
 
 // ImageUse is one image a service pulls, or a service that pulls none.
@@ -122,14 +125,8 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 			return nil, err
 		}
 	}
-	mode := opts.Mode
-	if mode == ModeAuto {
-		mode = ModeCompose
-		if slices.ContainsFunc(parsed, (*yamlFile).hasDeploy) {
-			mode = ModeStack
-		}
-	}
-	if mode == ModeStack {
+	choice := chooseMode(opts.Mode, parsed, wd)
+	if choice.mode == ModeStack {
 		// compose-go reads the .env of every included project, and docker stack
 		// deploy rejects include anyway.
 		for _, f := range parsed {
@@ -142,9 +139,20 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	if environ == nil {
 		environ = os.Environ()
 	}
-	project, err := loadProject(ctx, parsed, wd, mode, opts, environ)
+	uses, unset, err := load(ctx, parsed, wd, choice, opts, environ)
 	if err != nil {
-		return nil, located(err, parsed)
+		err = located(err, parsed, unset, choice)
+	}
+	warnUnset(opts.Log, unset, choice, err)
+	return uses, err
+}
+
+// load reads the project and lists its images; it also returns the variables the
+// files use that are set nowhere.
+func load(ctx context.Context, parsed []*yamlFile, wd string, choice modeChoice, opts Options, environ []string) ([]ImageUse, []unsetVariable, error) {
+	project, unset, err := loadProject(ctx, parsed, wd, choice.mode, opts, environ)
+	if err != nil {
+		return nil, unset, err
 	}
 
 	loc := newLocator()
@@ -154,7 +162,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 		pos := loc.locate(parsed, name)
 		serviceUses, err := imageUses(svc, pos)
 		if err != nil {
-			return nil, err
+			return nil, unset, err
 		}
 		for _, u := range serviceUses {
 			uses = append(uses, placedUse{u, declared(parsed, name, pos)})
@@ -166,7 +174,7 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line}
 		uses = append(uses, placedUse{u, declared(parsed, name, pos)})
 	}
-	return inFileOrder(uses, parsed), nil
+	return inFileOrder(uses, parsed), unset, nil
 }
 
 // placedUse is a use with where its service is declared.
@@ -279,13 +287,14 @@ func imageUses(svc types.ServiceConfig, pos position) ([]ImageUse, error) {
 	return uses, nil
 }
 
-// loadProject runs compose-go with the options of the mode.
-func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
+// loadProject runs compose-go with the options of the mode; it also returns the
+// variables the files use that are set nowhere.
+func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, []unsetVariable, error) {
 	envFiles := opts.EnvFiles
 	for _, f := range envFiles {
 		// compose-go reads env files whole and would block on a FIFO.
 		if _, err := fsread.ReadFile(f, fsread.StackLimit); err != nil {
-			return nil, &InputError{File: f, Err: errors.Unwrap(err)}
+			return nil, nil, &InputError{File: f, Err: errors.Unwrap(err)}
 		}
 	}
 	if len(envFiles) == 0 && mode == ModeCompose && !envDisabled(environ) {
@@ -321,15 +330,17 @@ func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, 
 	}
 	options, err := cli.NewProjectOptions(files, po...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	unset := unsetVariables(parsed, options.Environment)
 	// The files that extends and include name are checked with the environment
 	// compose-go interpolates them with (.env and env files included).
 	if err := checkReferences(parsed, wd, options.Environment); err != nil {
-		return nil, err
+		return nil, unset, err
 	}
 	defer quiet()()
-	return options.LoadProject(ctx)
+	project, err := options.LoadProject(ctx)
+	return project, unset, err
 }
 
 // envDisabled reads COMPOSE_DISABLE_ENV_FILE as docker compose does.
@@ -358,24 +369,6 @@ func quiet() (restore func()) {
 		l.SetLevel(level)
 		logMu.Unlock()
 	}
-}
-
-// located makes a compose-go error an InputError, with the line of a required
-// variable's ${VAR:?…} when it can be found.
-func located(err error, files []*yamlFile) error {
-	var ie *InputError
-	if errors.As(err, &ie) {
-		return err
-	}
-	ie = &InputError{Err: err}
-	var missing *template.MissingRequiredError
-	if errors.As(err, &missing) {
-		ie.File, ie.Line = findVariable(files, missing.Variable)
-	}
-	if ie.File == "" && len(files) == 1 {
-		ie.File = files[0].name
-	}
-	return ie
 }
 
 // findVariable finds the first line that requires ${name:?…} or ${name?…}.
