@@ -11,14 +11,16 @@ import (
 
 func (a *app) inspectCommand() *cobra.Command {
 	var flags readFlags
-	var pretty bool
+	var pretty, offline bool
 	cmd := &cobra.Command{
 		Use:     "inspect IMAGE...",
 		Example: "  trustctl inspect registry.example.com/team/app:1.0\n  trustctl inspect --pretty registry.example.com/team/app\n  trustctl inspect registry.example.com/team/app@sha256:4f2c…",
-		Short:   "Show who signed an image, from the trust dir, like docker trust inspect",
+		Short:   "Show who signed an image, like docker trust inspect",
 		Long: "Show the signed tags, signers and administrative keys of images or repositories from their " +
-			"verified trust data, offline: the JSON of `docker trust inspect` plus each role's expiry and how " +
-			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest.",
+			"verified trust data: the JSON of `docker trust inspect` plus each role's expiry and how " +
+			"the root is trusted (pinned, or trust-on-first-use). IMAGE@sha256:… shows the tags signed with that digest. " +
+			"The trust data is fetched first when a notary server is named (--server, DOCKER_CONTENT_TRUST_SERVER " +
+			"or the config); otherwise, and with --offline, the trust dir's copy is read and its age shown.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pretty = pretty || a.outputFormat(cmd) == outputTable
@@ -39,7 +41,7 @@ func (a *app) inspectCommand() *cobra.Command {
 			for i, ref := range refs {
 				r, ok := repos[ref.gun]
 				if !ok {
-					if r, err = a.openRepo(ref.gun, opts); err != nil {
+					if r, err = a.viewRepo(cmd.Context(), ref.gun, opts, offline); err != nil {
 						return err
 					}
 					repos[ref.gun] = r
@@ -64,5 +66,6 @@ func (a *app) inspectCommand() *cobra.Command {
 	}
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "print docker's human-readable tables (the same as -o table)")
+	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only, even when a notary server is named")
 	return withFormats(cmd, outputJSON, outputTable)
 }
