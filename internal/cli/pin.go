@@ -77,7 +77,8 @@ func (a *app) pinCommand() *cobra.Command {
 					Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}); err != nil {
 					return err
 				}
-				return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
+				// the table ends with the summary: it is not repeated
+				return exitcode.Mark(kind, shown(errors.New(report.SummaryLine(decisions))))
 			}
 			pinned, skipped, err := pin.Rewrite(data, pin.Digests(decisions))
 			if err != nil {
