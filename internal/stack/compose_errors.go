@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,12 +70,15 @@ func describe(err error, files []*yamlFile) *InputError {
 	}
 	msg := err.Error()
 	if m := validatingPrefix.FindStringSubmatch(msg); m != nil {
-		if p, ok := schemaProblem(files); ok {
+		// compose-go validates the files merged so far as it adds each one, so the
+		// problem is in the file it names (a given, included or extended one).
+		validated := []*yamlFile{fileNamed(files, m[1])}
+		if p, ok := schemaProblem(validated); ok {
 			return p
 		}
 		msg = strings.TrimPrefix(msg, m[0])
 		path, _, _ := strings.Cut(msg, " ")
-		return problemAt(files, strings.Split(path, "."), relativePaths(msg))
+		return problemAt(validated, strings.Split(path, "."), relativePaths(msg))
 	}
 	if m := interpolating.FindStringSubmatch(msg); m != nil {
 		return problemAt(files, strings.Split(m[1], "."), m[1]+": "+relativePaths(m[2]))
@@ -90,6 +94,21 @@ func describe(err error, files []*yamlFile) *InputError {
 		}
 	}
 	return &InputError{Err: errors.New(relativePaths(msg))}
+}
+
+// fileNamed is the parsed file at path, given or not: compose-go names files by
+// absolute path.
+func fileNamed(files []*yamlFile, path string) *yamlFile {
+	for _, f := range files {
+		if abs, err := filepath.Abs(f.name); err == nil && abs == path {
+			return f
+		}
+	}
+	f, err := parseFile(path, filepath.Dir(path))
+	if err != nil {
+		return &yamlFile{name: path}
+	}
+	return f
 }
 
 // mapstructurePath splits "services[web].healthcheck.interval".

@@ -683,6 +683,25 @@ services:
 			want:  `compose.yml:8: services.api: unknown key "portz"`,
 		},
 		{
+			name: "unknown key in an included file: located there",
+			archive: `
+-- compose.yml --
+include:
+  - sub/compose.yml
+services:
+  web:
+    image: nginx
+-- sub/compose.yml --
+services:
+
+  db:
+    image: postgres
+    volumez: []
+`,
+			files: []string{"compose.yml"},
+			want:  `sub/compose.yml:5: services.db: unknown key "volumez"`,
+		},
+		{
 			name: "decoding error located",
 			archive: `
 -- compose.yml --
