@@ -106,7 +106,8 @@ type ImageUse struct {
 
 // Load reads files merged in order, like `docker compose -f a -f b` or
 // `docker stack deploy -c a -c b`, and returns one ImageUse per active service, in the
-// order of the files and of the lines that set their images. Every error caused by the input matches ErrInput.
+// order the services appear in the files. Every error caused by the input matches
+// ErrInput.
 func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w: no compose file given", ErrInput)
