@@ -127,8 +127,10 @@ func (a *app) delegateListCommand() *cobra.Command {
 		Use:     "list REPOSITORY",
 		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate list registry.example.com/team/app --offline -o json",
 		Short:   "List the delegations of a repository, like notary delegation list",
-		Long:    "Fetch the repository's trust data (or, with --offline, read the trust dir) and list its delegations with canonical key IDs.",
-		Args:    cobra.ExactArgs(1),
+		Long: "List the repository's delegations with canonical key IDs, as notary delegation list does. The trust data " +
+			"is fetched first when a notary server is named (--server, DOCKER_CONTENT_TRUST_SERVER or the config); " +
+			"otherwise, and with --offline, the trust dir's copy is read and its age shown.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, err := parseGUN(args[0])
 			if err != nil {
@@ -138,27 +140,15 @@ func (a *app) delegateListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var meta *tuf.Repository
-			if offline {
-				r, err := a.openRepo(gun, repo.Options{Now: at})
-				if err != nil {
-					return err
-				}
-				meta = r.Metadata()
-			} else {
-				r, err := a.onlineRepo(gun, client.Options{Now: at})
-				if err != nil {
-					return err
-				}
-				if meta, err = r.Fetch(cmd.Context()); err != nil {
-					return fmt.Errorf("list delegations of %s: %w", gun, err)
-				}
+			r, err := a.viewRepo(cmd.Context(), gun, repo.Options{Now: at}, offline)
+			if err != nil {
+				return err
 			}
-			return a.printDelegations(cmd, client.Delegations(meta))
+			return a.printDelegations(cmd, client.Delegations(r.Metadata()))
 		},
 	}
 	cmd.Flags().StringVar(&now, "now", "", "judge expiry at this time (RFC 3339) instead of now")
-	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only")
+	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only, even when a notary server is named")
 	return withFormats(cmd, outputTable, outputJSON)
 }
 

@@ -28,7 +28,7 @@ func (a *app) verifyEvidenceCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "verify-evidence IMAGE:TAG|IMAGE@DIGEST... [--policy POLICY | --root-key ID]",
 		Example: "  trustctl verify-evidence registry.example.com/team/app:1.4 --policy policy.yml\n  trustctl verify-evidence registry.example.com/team/app@sha256:0123… -o json",
-		Short: "Re-verify the Notary v1 record that `migrate --evidence` attached to an image, without a notary server",
+		Short:   "Re-verify the Notary v1 record that `migrate --evidence` attached to an image, without a notary server",
 		Long: "Read the evidence artifacts referring to each image from its registry and verify the Notary v1 files " +
 			"they hold as a fetch would (signatures, thresholds, hashes, delegations, the root pin), with expiry " +
 			"judged at the recorded time of migration. IMAGE:TAG asks the registry for the tag's digest and " +

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+
+	"github.com/trustctl/trustctl/internal/exitcode"
 )
 
 // runTrustctl runs one command line in process, as main does.
@@ -195,4 +199,25 @@ func TestOutputFormatEverywhere(t *testing.T) {
 		}
 	}
 	walk(a.rootCommand())
+}
+
+func TestAlreadyShown(t *testing.T) {
+	summary := shown(errors.New("3 images: 1 passed, 2 failed"))
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"shown", summary, true},
+		{"shown, with its exit code", exitcode.Mark(exitcode.ErrViolation, summary), true},
+		{"shown, joined with nothing", errors.Join(summary, nil), true},
+		{"joined with a new error", errors.Join(summary, errors.New("remove pinned.yml: permission denied")), false},
+		{"wrapped with more words", fmt.Errorf("verify: %w", summary), false},
+		{"not shown", errors.New("x"), false},
+	}
+	for _, tt := range tests {
+		if got := alreadyShown(tt.err); got != tt.want {
+			t.Errorf("%s: alreadyShown(%q) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
+	}
 }

@@ -240,7 +240,7 @@ func TestSignCredentials(t *testing.T) {
 
 // TestTokenAuthEndToEnd is the positive path on the real parts: a notary-server with
 // token auth, named with --server, gets NOTARY_AUTH through its https token service on
-// its host; sign reads the digest from the real registry; fetch reads it back.
+// its host; sign reads the digest from the real registry; fetch and list read it back.
 func TestTokenAuthEndToEnd(t *testing.T) {
 	var tokens *testenv.TokenService
 	ns := testenv.StartServerWith(t, testenv.ServerOptions{Auth: func(p *testenv.PKI) map[string]any {
@@ -264,7 +264,8 @@ func TestTokenAuthEndToEnd(t *testing.T) {
 	if code, stderr := runCLI(t, env, "fetch", "-d", t.TempDir(), "--tlscacert", ns.CAFile, gun); code != 0 {
 		t.Fatalf("fetch: exit %d: %s", code, stderr)
 	}
-	code, out := runCLIOut(t, env, "list", "-d", dir, gun)
+	// with a server named, list fetches first, through the same token service
+	code, out := runCLIOut(t, env, "list", "-d", dir, "--tlscacert", ns.CAFile, gun)
 	if code != 0 || !strings.Contains(out, strings.TrimPrefix(img.Digest, "sha256:")) {
 		t.Fatalf("list: exit %d: %s", code, out)
 	}

@@ -12,12 +12,15 @@ import (
 func (a *app) listCommand() *cobra.Command {
 	var flags readFlags
 	var roles []string
+	var offline bool
 	cmd := &cobra.Command{
 		Use:     "list REPOSITORY",
 		Example: "  trustctl list registry.example.com/team/app\n  trustctl list registry.example.com/team/app --roles targets/releases -o json",
-		Short:   "List the signed targets of a repository from the trust dir, like notary list",
-		Long: "List the targets of a repository's verified trust data, offline, as `notary list` does: " +
-			"targets and every delegation, or the subtrees of --roles in priority order.",
+		Short:   "List the signed targets of a repository, like notary list",
+		Long: "List the targets of a repository's verified trust data as `notary list` does: " +
+			"targets and every delegation, or the subtrees of --roles in priority order. The trust data is fetched " +
+			"first when a notary server is named (--server, DOCKER_CONTENT_TRUST_SERVER or the config); otherwise, " +
+			"and with --offline, the trust dir's copy is read and its age shown.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gun, err := parseGUN(args[0])
@@ -28,7 +31,7 @@ func (a *app) listCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := a.openRepo(gun, opts)
+			r, err := a.viewRepo(cmd.Context(), gun, opts, offline)
 			if err != nil {
 				return err
 			}
@@ -47,5 +50,6 @@ func (a *app) listCommand() *cobra.Command {
 	}
 	flags.register(cmd)
 	cmd.Flags().StringSliceVar(&roles, "roles", nil, "roles whose subtrees are listed, in priority order (default targets)")
+	cmd.Flags().BoolVar(&offline, "offline", false, "read the trust dir only, even when a notary server is named")
 	return withFormats(cmd, outputTable, outputJSON)
 }

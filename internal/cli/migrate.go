@@ -27,7 +27,7 @@ func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "migrate [REPOSITORY...] [-f STACKFILE...] --to cosign",
 		Example: "  trustctl migrate registry.example.com/team/app --to cosign --dry-run\n  trustctl migrate -f stack.yml --to cosign --format bundle --evidence --policy policy.yml",
-		Short: "Carry Notary v1 signatures over to cosign signatures in the registry",
+		Short:   "Carry Notary v1 signatures over to cosign signatures in the registry",
 		Long: "Verify each repository's trust data in the trust dir (run `trustctl fetch` first), then sign every tag " +
 			"held by a role that verifies with cosign, over the same digest, with a key that the role's current " +
 			"delegation lists and whose private key is in the trust dir. The signature records the Notary v1 " +

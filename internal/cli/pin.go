@@ -66,7 +66,7 @@ func (a *app) pinCommand() *cobra.Command {
 				return fmt.Errorf("read %s: %w", file, err)
 			}
 			decisions, err := gate.Run(cmd.Context(), gate.Options{Files: args,
-				Stack:  stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
+				Stack:  stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles, Log: a.log},
 				Policy: pol, TrustDir: store.Dir{Root: a.trustDir()}, Now: at, Log: a.log})
 			if err != nil {
 				return err
@@ -77,7 +77,8 @@ func (a *app) pinCommand() *cobra.Command {
 					Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}); err != nil {
 					return err
 				}
-				return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
+				// the table ends with the summary: it is not repeated
+				return exitcode.Mark(kind, shown(errors.New(report.SummaryLine(decisions))))
 			}
 			pinned, skipped, err := pin.Rewrite(data, pin.Digests(decisions))
 			if err != nil {

@@ -55,7 +55,9 @@ func Execute(ctx context.Context, args []string, streams Streams, getenv func(st
 	if err == nil {
 		return exitcode.OK
 	}
-	fmt.Fprintf(streams.Err, "trustctl: %s\n", oneLine(err.Error()))
+	if !alreadyShown(err) {
+		fmt.Fprintf(streams.Err, "trustctl: %s\n", oneLine(err.Error()))
+	}
 	return exitCode(err)
 }
 

@@ -63,7 +63,7 @@ func (f *readFlags) options() (repo.Options, error) {
 func (a *app) openRepo(gun string, opts repo.Options) (*repo.Repo, error) {
 	r, err := repo.Open(store.Dir{Root: a.trustDir()}, gun, opts)
 	if err != nil {
-		return nil, err
+		return nil, a.noTrustData(gun, err)
 	}
 	if r.TrustOnFirstUse() {
 		a.log.Warn("root not pinned: trusted as first seen in the trust dir", "repository", gun)

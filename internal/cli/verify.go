@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -19,20 +21,22 @@ import (
 	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
+// verifyOptions are the flags of verify.
+type verifyOptions struct {
+	policyFile string
+	now        string
+	mode       string
+	profiles   []string
+	envFiles   []string
+	outputs    *report.Outputs
+	pinFile    string
+}
+
 func (a *app) verifyCommand() *cobra.Command {
-	var (
-		policyFile  string
-		now         string
-		mode        string
-		profiles    []string
-		envFiles    []string
-		formats     []string
-		outputFiles []string
-		pinFile     string
-	)
+	o := verifyOptions{outputs: report.NewOutputs()}
 	cmd := &cobra.Command{
 		Use:     "verify FILE... --policy POLICY",
-		Example: "  trustctl verify stack.yml --policy policy.yml\n  trustctl verify compose.yml override.yml --policy policy.yml --format table --format sarif --output-file trust.sarif",
+		Example: "  trustctl verify stack.yml --policy policy.yml\n  trustctl verify compose.yml override.yml --policy policy.yml --format sarif --output-file trust.sarif --format table",
 		Short:   "Check every image of compose or stack files against a policy, offline",
 		Long: "Verify the images of compose or stack files (merged like `docker stack deploy -c a -c b`) " +
 			"against a policy, from the trust dir alone: each repository's trust data is verified once, " +
@@ -40,77 +44,90 @@ func (a *app) verifyCommand() *cobra.Command {
 			"3 trust data error (docs/exit-codes.md).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if pinFile != "" {
-				if err := pin.CheckTarget(pinFile, args); err != nil {
-					return err
-				}
-			}
-			run := func() error {
-				at, err := parseNow(now)
-				if err != nil {
-					return err
-				}
-				stackMode, err := parseStackMode(mode)
-				if err != nil {
-					return err
-				}
-				outputs, err := pairOutputs(formats, outputFiles)
-				if err != nil {
-					return err
-				}
-				pol, err := policy.Load(policyFile)
-				if err != nil {
-					return err
-				}
-				trustDir := store.Dir{Root: a.trustDir()}
-				a.warnAll(trustDir.PermissionWarnings())
-				decisions, err := gate.Run(cmd.Context(), gate.Options{
-					Files:    args,
-					Stack:    stack.Options{Mode: stackMode, Profiles: profiles, EnvFiles: envFiles},
-					Policy:   pol,
-					TrustDir: trustDir,
-					Now:      at,
-					Log:      a.log,
-				})
-				if err != nil {
-					return err
-				}
-				relativeSources(decisions)
-				rep := report.VerifyReport{Decisions: decisions, Policy: policyFile, Files: args, Now: at, Tool: "trustctl " + version}
-				for _, out := range outputs {
-					if err := a.writeReport(out, rep); err != nil {
-						return err
-					}
-				}
-				// The reports are written: the error is only the summary, of the worst result's kind.
-				if kind := policy.Worst(decisions).Kind(); kind != nil {
-					return exitcode.Mark(kind, errors.New(report.SummaryLine(decisions)))
-				}
-				if pinFile == "" {
-					return nil
-				}
-				return writePinFile(pinFile, args, pin.Override{Decisions: decisions, Policy: policyFile, Time: at, Tool: "trustctl " + version})
-			}
-			err := run()
-			if err != nil && pinFile != "" {
-				// a gate that did not pass leaves nothing pinned for the next step
-				err = errors.Join(err, pin.Remove(pinFile))
-			}
-			return err
+			return a.verify(cmd.Context(), o, args)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&policyFile, "policy", "", "policy file (docs/policy.md)")
-	f.StringVar(&now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
-	f.StringVar(&mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto (stack when a service has deploy:)")
-	f.StringSliceVar(&profiles, "profile", nil, "compose profiles to activate")
-	f.StringSliceVar(&envFiles, "env-file", nil, "environment files for interpolation")
-	f.StringArrayVar(&formats, "format", []string{"table"}, "report format: table, json, junit, sarif, github (repeatable)")
-	f.StringArrayVar(&outputFiles, "output-file", nil, "file for the format at the same position (repeatable; the first format without one goes to stdout)")
-	f.StringVar(&pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
+	f.StringVar(&o.policyFile, "policy", "", "policy file (docs/policy.md)")
+	f.StringVar(&o.now, "now", "", "judge expiry and exceptions at this time (RFC 3339) instead of now")
+	f.StringVar(&o.mode, "mode", "auto", "stack (never reads .env, like docker stack deploy), compose (reads .env), or auto "+
+		"(stack when a swarm-only key is set, such as deploy.placement or deploy.update_config: docs/stack-files.md)")
+	f.StringSliceVar(&o.profiles, "profile", nil, "compose profiles to activate")
+	f.StringSliceVar(&o.envFiles, "env-file", nil, "environment files for interpolation")
+	f.Var(orderedFlag(o.outputs.AddFormat), "format", "report format: table (default), json, junit, sarif, github (repeatable)")
+	f.Var(orderedFlag(o.outputs.AddFile), "output-file", "file for the --format just before it, else the format its extension names: .json, .sarif, .xml (JUnit) (repeatable; one format may go to stdout)")
+	f.StringVar(&o.pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
 		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
 	cmd.MarkFlagRequired("policy")
 	return cmd
+}
+
+// verify runs the gate and writes its reports; with --pin-file, a pass writes the
+// override and anything else removes an old one.
+func (a *app) verify(ctx context.Context, o verifyOptions, files []string) error {
+	if o.pinFile != "" {
+		if err := pin.CheckTarget(o.pinFile, files); err != nil {
+			return err
+		}
+	}
+	err := a.runVerify(ctx, o, files)
+	if err != nil && o.pinFile != "" {
+		// a gate that did not pass leaves nothing pinned for the next step
+		err = errors.Join(err, pin.Remove(o.pinFile))
+	}
+	return err
+}
+
+func (a *app) runVerify(ctx context.Context, o verifyOptions, files []string) error {
+	at, err := parseNow(o.now)
+	if err != nil {
+		return err
+	}
+	stackMode, err := parseStackMode(o.mode)
+	if err != nil {
+		return err
+	}
+	outs, err := o.outputs.List()
+	if err != nil {
+		return err
+	}
+	pol, err := policy.Load(o.policyFile)
+	if err != nil {
+		return err
+	}
+	trustDir := store.Dir{Root: a.trustDir()}
+	a.warnAll(trustDir.PermissionWarnings())
+	decisions, err := gate.Run(ctx, gate.Options{
+		Files:    files,
+		Stack:    stack.Options{Mode: stackMode, Profiles: o.profiles, EnvFiles: o.envFiles, Log: a.log},
+		Policy:   pol,
+		TrustDir: trustDir,
+		Now:      at,
+		Log:      a.log,
+	})
+	if err != nil {
+		return err
+	}
+	relativeSources(decisions)
+	rep := report.VerifyReport{Decisions: decisions, Policy: o.policyFile, Files: files, Now: at, Tool: "trustctl " + version}
+	for _, out := range outs {
+		if err := a.writeReport(out, rep); err != nil {
+			return err
+		}
+	}
+	// The reports are written: the error is only the summary, of the worst result's
+	// kind, and it is not repeated under a table that ends with it.
+	if kind := policy.Worst(decisions).Kind(); kind != nil {
+		summary := errors.New(report.SummaryLine(decisions))
+		if slices.Contains(outs, report.Output{Format: report.FormatTable}) {
+			summary = shown(summary)
+		}
+		return exitcode.Mark(kind, summary)
+	}
+	if o.pinFile == "" {
+		return nil
+	}
+	return writePinFile(o.pinFile, files, pin.Override{Decisions: decisions, Policy: o.policyFile, Time: at, Tool: "trustctl " + version})
 }
 
 // relativeSources names files relative to the working directory when they are below
@@ -142,43 +159,19 @@ func parseStackMode(s string) (stack.Mode, error) {
 	return 0, fmt.Errorf("--mode %q: want stack, compose or auto", s)
 }
 
-// reportOutput is one format and where it goes ("" = stdout).
-type reportOutput struct {
-	format report.Format
-	file   string
-}
+// orderedFlag is a repeatable flag whose values are handed over in command-line order,
+// so that --format and --output-file can be paired by position.
+type orderedFlag func(string) error
 
-// pairOutputs pairs formats with output files in order: `--format table --format junit
-// --output-file report.xml` prints the table and writes the JUnit file. Files are
-// matched from the last format backwards, so the formats without a file come first and
-// go to stdout; at most one may.
-func pairOutputs(formats, files []string) ([]reportOutput, error) {
-	if len(files) > len(formats) {
-		return nil, fmt.Errorf("%d --output-file for %d --format", len(files), len(formats))
-	}
-	if len(formats)-len(files) > 1 {
-		return nil, fmt.Errorf("%d formats would go to stdout: give --output-file for all but one", len(formats)-len(files))
-	}
-	outs := make([]reportOutput, len(formats))
-	offset := len(formats) - len(files)
-	for i, name := range formats {
-		f, err := report.ParseFormat(name)
-		if err != nil {
-			return nil, err
-		}
-		outs[i].format = f
-		if i >= offset {
-			outs[i].file = files[i-offset]
-		}
-	}
-	return outs, nil
-}
+func (f orderedFlag) Set(s string) error { return f(s) }
+func (f orderedFlag) String() string     { return "" }
+func (f orderedFlag) Type() string       { return "string" }
 
-func (a *app) writeReport(out reportOutput, rep report.VerifyReport) error {
-	if out.file == "" {
-		return report.RenderVerify(a.streams.Out, out.format, rep)
+func (a *app) writeReport(out report.Output, rep report.VerifyReport) error {
+	if out.File == "" {
+		return report.RenderVerify(a.streams.Out, out.Format, rep)
 	}
-	return a.writeFileWith(out.file, func(w io.Writer) error { return report.RenderVerify(w, out.format, rep) })
+	return a.writeFileWith(out.File, func(w io.Writer) error { return report.RenderVerify(w, out.Format, rep) })
 }
 
 // writeFileWith renders into a file atomically: a half-written report never replaces

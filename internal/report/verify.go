@@ -63,17 +63,33 @@ func RenderVerify(w io.Writer, f Format, r VerifyReport) error {
 }
 
 // SummaryLine counts decisions in one line, the last of the table and the message of
-// a failing verify. Expired exceptions are counted apart: their images are already
-// counted under the result the rules gave them.
+// a failing verify. Services built locally pull no image: they are counted apart, not
+// as images, and the results count images only. Expired exceptions are counted apart
+// too: their images are already counted under the result the rules gave them.
 func SummaryLine(ds []policy.Decision) string {
-	s := policy.Summarize(ds)
-	line := fmt.Sprintf("%s: %d passed, %d failed, %s, %s, %s", count(len(ds), "image"),
-		s.Passed, s.Failed, count(s.Warned, "warning"), count(s.Excepted, "exception"),
-		count(s.TrustErrors, "trust error"))
+	s := summarize(ds)
+	line := count(s.images, "image")
+	if s.buildOnly > 0 {
+		line += fmt.Sprintf(", %d build-only", s.buildOnly)
+	}
+	line += fmt.Sprintf(": %d passed, %d failed, %s, %s, %s", s.Passed, s.Failed,
+		count(s.Warned, "warning"), count(s.Excepted, "exception"), count(s.TrustErrors, "trust error"))
 	if s.ExpiredExceptions > 0 {
 		line += fmt.Sprintf("; %s expired", count(s.ExpiredExceptions, "exception"))
 	}
 	return line
+}
+
+// summary is what every summary of a report counts.
+type summary struct {
+	policy.Summary // of the images only
+	images         int
+	buildOnly      int
+}
+
+func summarize(ds []policy.Decision) summary {
+	images := slices.DeleteFunc(slices.Clone(ds), func(d policy.Decision) bool { return d.Code == policy.CodeBuildOnly })
+	return summary{Summary: policy.Summarize(images), images: len(images), buildOnly: len(ds) - len(images)}
 }
 
 func count(n int, noun string) string {
@@ -87,17 +103,25 @@ func renderTable(w io.Writer, r VerifyReport) error {
 	rows := make([][]string, 0, len(r.Decisions))
 	for _, d := range r.Decisions {
 		rows = append(rows, []string{
-			cell(serviceLabel(d.Source)), cell(d.Image.String()), cell(shortDigest(d.Digest)),
+			cell(serviceLabel(d.Source)), cell(location(d.Source)), cell(d.Image.String()), cell(shortDigest(d.Digest)),
 			cell(strings.Join(d.SignedBy, ", ")), d.Result.String(), cell(reasonText(d)),
 		})
 	}
 	var buf bytes.Buffer
-	if err := Table(&buf, []string{"SERVICE", "IMAGE", "DIGEST", "SIGNED BY", "RESULT", "REASON"}, rows); err != nil {
+	if err := Table(&buf, []string{"SERVICE", "FILE:LINE", "IMAGE", "DIGEST", "SIGNED BY", "RESULT", "REASON"}, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(&buf, "\n%s\n", SummaryLine(r.Decisions))
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// location is where the image is set, file:line ("" when unknown).
+func location(s policy.Source) string {
+	if s.File == "" || s.Line == 0 {
+		return s.File
+	}
+	return fmt.Sprintf("%s:%d", s.File, s.Line)
 }
 
 // cell keeps a value on one line of the terminal: names and reasons come from user

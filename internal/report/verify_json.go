@@ -30,6 +30,7 @@ type jsonReport struct {
 
 type jsonSummary struct {
 	Images            int `json:"images"`
+	BuildOnly         int `json:"build_only"`
 	Passed            int `json:"passed"`
 	Failed            int `json:"failed"`
 	Warnings          int `json:"warnings"`
@@ -56,7 +57,7 @@ type jsonImage struct {
 }
 
 func renderJSON(w io.Writer, r VerifyReport) error {
-	s := policy.Summarize(r.Decisions)
+	s := summarize(r.Decisions)
 	worst := policy.Worst(r.Decisions)
 	out := jsonReport{
 		Version:     jsonVersion,
@@ -67,7 +68,7 @@ func renderJSON(w io.Writer, r VerifyReport) error {
 		Result:      worst.String(),
 		ExitCode:    exitcode.Of(worst.Kind()),
 		Summary: jsonSummary{
-			Images: len(r.Decisions), Passed: s.Passed, Failed: s.Failed, Warnings: s.Warned,
+			Images: s.images, BuildOnly: s.buildOnly, Passed: s.Passed, Failed: s.Failed, Warnings: s.Warned,
 			Exceptions: s.Excepted, TrustErrors: s.TrustErrors, ExpiredExceptions: s.ExpiredExceptions,
 		},
 		Images: make([]jsonImage, 0, len(r.Decisions)),

@@ -66,7 +66,7 @@ func sampleReport(t testing.TB) VerifyReport {
 		{Image: image(t, "registry.example.com/tools/old@"+digestA), Source: src("old", 42), Result: policy.Pass,
 			Reason: "digest sha256:aaaaaaaaaaaa… is signed as tag 3", Rule: "default", Digest: digestA,
 			SignedBy: []string{"targets/releases"}, ExpiredException: "exceptions[2] registry.example.com/tools/old:*"},
-		{Source: policy.Source{Service: "builder", File: "compose/override.yml", Line: 3}, Result: policy.Warn,
+		{Source: policy.Source{Service: "builder", File: "compose/override.yml", Line: 3}, Result: policy.Warn, Code: policy.CodeBuildOnly,
 			Reason: "service has no image (build only): nothing to verify", Rule: "build-only"},
 		{Image: image(t, "registry.example.com/legacy/cron:5"), Source: policy.Source{Service: "cron", File: "compose/override.yml"},
 			Result: policy.Fail, Code: policy.CodeDenied, Reason: "denied by policy", Rule: "rules[2] registry.example.com/legacy/*"},
@@ -156,6 +156,7 @@ func TestSummaryLine(t *testing.T) {
 	d := func(r policy.Result, expired string) policy.Decision {
 		return policy.Decision{Result: r, ExpiredException: expired}
 	}
+	buildOnly := policy.Decision{Result: policy.Warn, Code: policy.CodeBuildOnly, Rule: "build-only"}
 	tests := []struct {
 		ds   []policy.Decision
 		want string
@@ -167,6 +168,9 @@ func TestSummaryLine(t *testing.T) {
 			"4 images: 1 passed, 1 failed, 0 warnings, 1 exception, 1 trust error; 1 exception expired"},
 		{[]policy.Decision{d(policy.Fail, "e"), d(policy.Fail, "f"), d(policy.TrustError, ""), d(policy.TrustError, ""), d(policy.Exception, ""), d(policy.Exception, "")},
 			"6 images: 0 passed, 2 failed, 0 warnings, 2 exceptions, 2 trust errors; 2 exceptions expired"},
+		// services built locally are not images: counted apart, and not as warnings
+		{[]policy.Decision{d(policy.Pass, ""), d(policy.Fail, ""), d(policy.Warn, ""), buildOnly, buildOnly},
+			"3 images, 2 build-only: 1 passed, 1 failed, 1 warning, 0 exceptions, 0 trust errors"},
 	}
 	for _, tt := range tests {
 		if got := SummaryLine(tt.ds); got != tt.want {
@@ -206,7 +210,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		got.EvaluatedAt != "2026-06-01T12:00:00Z" || got.Result != "fail" || got.ExitCode != 1 {
 		t.Errorf("header = %+v", got)
 	}
-	wantSummary := map[string]int{"images": 13, "passed": 2, "failed": 7, "warnings": 2, "exceptions": 1,
+	wantSummary := map[string]int{"images": 12, "build_only": 1, "passed": 2, "failed": 7, "warnings": 1, "exceptions": 1,
 		"trust_errors": 1, "expired_exceptions": 2}
 	for k, v := range wantSummary {
 		if got.Summary[k] != v {

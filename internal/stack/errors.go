@@ -17,13 +17,15 @@ type InputError struct {
 	Line    int    // 1-based; 0 when unknown
 	Service string // empty when the error is not about one service
 	Err     error
+	// variable is the unset variable the message names, if any.
+	variable string
 }
 
 // Error is one line: compose-go joins several problems with newlines.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
-		b.WriteString(e.File)
+		b.WriteString(displayPath(e.File))
 		if e.Line > 0 {
 			fmt.Fprintf(&b, ":%d", e.Line)
 		}

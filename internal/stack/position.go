@@ -124,21 +124,6 @@ func (f *yamlFile) service(name string) (k, v *yaml.Node) {
 	return lookup(services, name)
 }
 
-// hasDeploy tells whether any service of the file has a deploy section.
-func (f *yamlFile) hasDeploy() bool {
-	_, services := lookup(f.root, "services")
-	services = resolve(services)
-	if services == nil || services.Kind != yaml.MappingNode {
-		return false
-	}
-	for i := 0; i+1 < len(services.Content); i += 2 {
-		if k, _ := lookup(services.Content[i+1], "deploy"); k != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // position is a place in a file.
 type position struct {
 	file string
@@ -191,8 +176,6 @@ func (l *locator) image(files []*yamlFile, name string, depth int) (pos position
 	if depth >= maxDepth {
 		return position{}, false
 	}
-	var ext *yaml.Node
-	var extFile *yamlFile
 	for i := len(files) - 1; i >= 0; i-- {
 		f := files[i]
 		if f == nil || l.seen[visit{f, name}] {
@@ -209,13 +192,12 @@ func (l *locator) image(files []*yamlFile, name string, depth int) (pos position
 		if ik, _ := lookup(v, "image"); ik != nil {
 			return position{f.name, ik.Line}, true
 		}
-		if _, ev := lookup(v, "extends"); ev != nil && ext == nil {
-			ext, extFile = ev, f
-		}
-	}
-	if ext != nil {
-		if p, ok := l.extends(extFile, ext, depth); ok {
-			return p, true
+		// compose-go applies extends to each file before merging them, so the
+		// extended service's image beats an image set in an earlier file.
+		if _, ev := lookup(v, "extends"); ev != nil {
+			if p, ok := l.extends(f, ev, depth); ok {
+				return p, true
+			}
 		}
 	}
 	for i := len(files) - 1; i >= 0; i-- {

@@ -7,10 +7,12 @@ import (
 	// Digests in references fail to parse unless sha256 is registered.
 	_ "crypto/sha256"
 
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -21,7 +23,6 @@ import (
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
@@ -34,8 +35,9 @@ import (
 type Mode int
 
 const (
-	// ModeAuto reads the files as a stack when any service has a deploy section,
-	// else as a compose project.
+	// ModeAuto reads the files as a stack when they set a key only swarm acts on
+	// (deploy.placement, deploy.update_config, …: see swarmOnlyKeys), else as a
+	// compose project (docs/stack-files.md).
 	ModeAuto Mode = iota
 	// ModeStack reads them as `docker stack deploy -c` does: .env is never read.
 	ModeStack
@@ -68,6 +70,8 @@ type Options struct {
 	// Environ is the process environment used for interpolation, as KEY=VALUE;
 	// nil means os.Environ(). It overrides values from env files, as in docker.
 	Environ []string
+	// Log receives a warning for each variable that is set nowhere; nil discards them.
+	Log *slog.Logger
 }
 
 // ImageUse is one image a service pulls, or a service that pulls none.
@@ -101,8 +105,9 @@ type ImageUse struct {
 }
 
 // Load reads files merged in order, like `docker compose -f a -f b` or
-// `docker stack deploy -c a -c b`, and returns one ImageUse per active service,
-// sorted by service name. Every error caused by the input matches ErrInput.
+// `docker stack deploy -c a -c b`, and returns one ImageUse per active service, in the
+// order the services appear in the files. Every error caused by the input matches
+// ErrInput.
 func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w: no compose file given", ErrInput)
@@ -121,14 +126,8 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 			return nil, err
 		}
 	}
-	mode := opts.Mode
-	if mode == ModeAuto {
-		mode = ModeCompose
-		if slices.ContainsFunc(parsed, (*yamlFile).hasDeploy) {
-			mode = ModeStack
-		}
-	}
-	if mode == ModeStack {
+	choice := chooseMode(opts.Mode, parsed, wd)
+	if choice.mode == ModeStack {
 		// compose-go reads the .env of every included project, and docker stack
 		// deploy rejects include anyway.
 		for _, f := range parsed {
@@ -141,29 +140,88 @@ func Load(ctx context.Context, files []string, opts Options) ([]ImageUse, error)
 	if environ == nil {
 		environ = os.Environ()
 	}
-	project, err := loadProject(ctx, parsed, wd, mode, opts, environ)
+	uses, unset, err := load(ctx, parsed, wd, choice, opts, environ)
 	if err != nil {
-		return nil, located(err, parsed)
+		err = located(err, parsed, unset, choice)
+	}
+	warnUnset(opts.Log, unset, choice, err)
+	return uses, err
+}
+
+// load reads the project and lists its images; it also returns the variables the
+// files use that are set nowhere.
+func load(ctx context.Context, parsed []*yamlFile, wd string, choice modeChoice, opts Options, environ []string) ([]ImageUse, []unsetVariable, error) {
+	project, unset, err := loadProject(ctx, parsed, wd, choice.mode, opts, environ)
+	if err != nil {
+		return nil, unset, err
 	}
 
 	loc := newLocator()
-	uses := make([]ImageUse, 0, len(project.Services))
+	var uses []placedUse
 	for _, name := range project.ServiceNames() {
 		svc := project.Services[name]
 		pos := loc.locate(parsed, name)
 		serviceUses, err := imageUses(svc, pos)
 		if err != nil {
-			return nil, err
+			return nil, unset, err
 		}
-		uses = append(uses, serviceUses...)
+		for _, u := range serviceUses {
+			uses = append(uses, placedUse{u, declared(parsed, name, pos)})
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.DisabledServices)) {
 		pos := loc.locate(parsed, name)
-		uses = append(uses, ImageUse{Service: name, Image: project.DisabledServices[name].Image, NotDeployed: true,
-			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line})
+		u := ImageUse{Service: name, Image: project.DisabledServices[name].Image, NotDeployed: true,
+			Profiles: project.DisabledServices[name].Profiles, File: pos.file, Line: pos.line}
+		uses = append(uses, placedUse{u, declared(parsed, name, pos)})
 	}
-	slices.SortStableFunc(uses, func(a, b ImageUse) int { return strings.Compare(a.Service, b.Service) })
-	return uses, nil
+	return inFileOrder(uses, parsed), unset, nil
+}
+
+// placedUse is a use with where its service is declared.
+type placedUse struct {
+	ImageUse
+	declared position
+}
+
+// declared is where a service first appears: its key in the first of the given files
+// that has it, else (a service from an include) where its image is.
+func declared(files []*yamlFile, name string, image position) position {
+	for _, f := range files {
+		if k, _ := f.service(name); k != nil {
+			return position{f.name, k.Line}
+		}
+	}
+	return image
+}
+
+// inFileOrder lists uses in the order of the files (docs/report-json.md), as a reader
+// of the files meets the services: the files given first, in their order, then those
+// reached through include, each by line. A service's hooks and image volumes follow
+// it, and services at the same place keep their name order.
+func inFileOrder(uses []placedUse, files []*yamlFile) []ImageUse {
+	rank := map[string]int{}
+	for _, f := range files {
+		if _, ok := rank[f.name]; !ok {
+			rank[f.name] = len(rank)
+		}
+	}
+	for _, u := range uses {
+		if _, ok := rank[u.declared.file]; !ok {
+			rank[u.declared.file] = len(rank)
+		}
+	}
+	slices.SortStableFunc(uses, func(a, b placedUse) int {
+		if c := cmp.Compare(rank[a.declared.file], rank[b.declared.file]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.declared.line, b.declared.line)
+	})
+	out := make([]ImageUse, len(uses))
+	for i, u := range uses {
+		out[i] = u.ImageUse
+	}
+	return out
 }
 
 // imageUses lists what one service pulls: its image, the images of its pre_start hooks
@@ -230,13 +288,14 @@ func imageUses(svc types.ServiceConfig, pos position) ([]ImageUse, error) {
 	return uses, nil
 }
 
-// loadProject runs compose-go with the options of the mode.
-func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, error) {
+// loadProject runs compose-go with the options of the mode; it also returns the
+// variables the files use that are set nowhere.
+func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, opts Options, environ []string) (*types.Project, []unsetVariable, error) {
 	envFiles := opts.EnvFiles
 	for _, f := range envFiles {
 		// compose-go reads env files whole and would block on a FIFO.
 		if _, err := fsread.ReadFile(f, fsread.StackLimit); err != nil {
-			return nil, &InputError{File: f, Err: errors.Unwrap(err)}
+			return nil, nil, &InputError{File: f, Err: errors.Unwrap(err)}
 		}
 	}
 	if len(envFiles) == 0 && mode == ModeCompose && !envDisabled(environ) {
@@ -272,15 +331,17 @@ func loadProject(ctx context.Context, parsed []*yamlFile, wd string, mode Mode, 
 	}
 	options, err := cli.NewProjectOptions(files, po...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	unset := unsetVariables(parsed, options.Environment)
 	// The files that extends and include name are checked with the environment
 	// compose-go interpolates them with (.env and env files included).
 	if err := checkReferences(parsed, wd, options.Environment); err != nil {
-		return nil, err
+		return nil, unset, err
 	}
 	defer quiet()()
-	return options.LoadProject(ctx)
+	project, err := options.LoadProject(ctx)
+	return project, unset, err
 }
 
 // envDisabled reads COMPOSE_DISABLE_ENV_FILE as docker compose does.
@@ -309,24 +370,6 @@ func quiet() (restore func()) {
 		l.SetLevel(level)
 		logMu.Unlock()
 	}
-}
-
-// located makes a compose-go error an InputError, with the line of a required
-// variable's ${VAR:?…} when it can be found.
-func located(err error, files []*yamlFile) error {
-	var ie *InputError
-	if errors.As(err, &ie) {
-		return err
-	}
-	ie = &InputError{Err: err}
-	var missing *template.MissingRequiredError
-	if errors.As(err, &missing) {
-		ie.File, ie.Line = findVariable(files, missing.Variable)
-	}
-	if ie.File == "" && len(files) == 1 {
-		ie.File = files[0].name
-	}
-	return ie
 }
 
 // findVariable finds the first line that requires ${name:?…} or ${name?…}.

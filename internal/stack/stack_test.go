@@ -1,8 +1,10 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,8 +112,8 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"api registry.example.com:5000/team/api:1.4 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"api registry.example.com:5000/team/api:1.4 compose.yml:5",
 			},
 		},
 		{
@@ -136,9 +138,9 @@ services:
 `,
 			files: []string{"a.yml", "b.yml"},
 			want: []string{
-				"cache docker.io/library/redis:7 a.yml:7",
-				"db docker.io/library/postgres:16 a.yml:5",
 				"web docker.io/library/nginx:1.1 b.yml:7",
+				"db docker.io/library/postgres:16 a.yml:5",
+				"cache docker.io/library/redis:7 a.yml:7",
 			},
 		},
 		{
@@ -149,10 +151,26 @@ services:
 			want:    []string{"app registry.example.com/app:default stack.yml:3"},
 		},
 		{
-			name:    "auto mode is stack mode with deploy sections",
+			name:    "auto mode: deploy.replicas is common in compose files, which read .env",
 			archive: dotenvStack,
 			files:   []string{"stack.yml"},
-			want:    []string{"app registry.example.com/app:default stack.yml:3"},
+			want:    []string{"app registry.example.com/app:dotenv stack.yml:3"},
+		},
+		{
+			name: "auto mode: a swarm-only key makes it a stack, which reads no .env",
+			archive: `
+-- stack.yml --
+services:
+  app:
+    image: registry.example.com/app:${TAG:-default}
+    deploy:
+      placement:
+        constraints: [node.role == worker]
+-- .env --
+TAG=dotenv
+`,
+			files: []string{"stack.yml"},
+			want:  []string{"app registry.example.com/app:default stack.yml:3"},
 		},
 		{
 			name:    "compose mode reads .env",
@@ -178,7 +196,7 @@ services:
 			name:    "process environment in stack mode",
 			archive: dotenvStack,
 			files:   []string{"stack.yml"},
-			opts:    Options{Environ: []string{"TAG=process"}},
+			opts:    Options{Mode: ModeStack, Environ: []string{"TAG=process"}},
 			want:    []string{"app registry.example.com/app:process stack.yml:3"},
 		},
 		{
@@ -192,7 +210,7 @@ services:
 			name:    "env file in stack mode",
 			archive: dotenvStack,
 			files:   []string{"stack.yml"},
-			opts:    Options{EnvFiles: []string{"prod.env"}},
+			opts:    Options{Mode: ModeStack, EnvFiles: []string{"prod.env"}},
 			want:    []string{"app registry.example.com/app:prod stack.yml:3"},
 		},
 		{
@@ -206,7 +224,7 @@ services:
 			name:    "inactive profile not deployed in compose mode",
 			archive: profiles,
 			files:   []string{"compose.yml"},
-			want:    []string{"debug not-deployed debug compose.yml:5", "web docker.io/library/nginx:latest compose.yml:3"},
+			want:    []string{"web docker.io/library/nginx:latest compose.yml:3", "debug not-deployed debug compose.yml:5"},
 		},
 		{
 			name: "every image a deploy pulls: hooks, image volumes; providers and local builds pull none",
@@ -236,11 +254,11 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"local build-only compose.yml:19",
-				"model provider model compose.yml:14",
 				"web registry.example.com/web:1 compose.yml:3",
 				"web (pre_start[0]) registry.example.com/migrate:2 compose.yml:3",
 				"web (volume /assets) registry.example.com/assets:3 compose.yml:3",
+				"model provider model compose.yml:14",
+				"local build-only compose.yml:19",
 			},
 		},
 		{
@@ -249,8 +267,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Profiles: []string{"debug"}},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -259,8 +277,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Environ: []string{"COMPOSE_PROFILES=debug"}},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -269,8 +287,8 @@ services:
 			files:   []string{"compose.yml"},
 			opts:    Options{Mode: ModeStack},
 			want: []string{
-				"debug docker.io/library/busybox:1.36 compose.yml:5",
 				"web docker.io/library/nginx:latest compose.yml:3",
+				"debug docker.io/library/busybox:1.36 compose.yml:5",
 			},
 		},
 		{
@@ -296,9 +314,57 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"api registry.example.com/api:2 common/services.yml:5",
 				"base registry.example.com/base:1 compose.yml:3",
 				"web registry.example.com/base:1 compose.yml:3",
+				"api registry.example.com/api:2 common/services.yml:5",
+			},
+		},
+		{
+			name: "extends in a later file: the image is at the extended file's line",
+			archive: `
+-- a.yml --
+services:
+  web:
+    image: registry.example.com/web:1
+-- b.yml --
+services:
+  web:
+    extends:
+      file: base.yml
+      service: hardened
+-- base.yml --
+services:
+  hardened:
+    read_only: true
+    image: registry.example.com/hardened:2
+`,
+			files: []string{"a.yml", "b.yml"},
+			want:  []string{"web registry.example.com/hardened:2 base.yml:4"},
+		},
+		{
+			name: "services in the order they appear in the files",
+			archive: `
+-- a.yml --
+services:
+  zeta:
+    image: registry.example.com/zeta:1
+  alpha:
+    build: .
+  mid:
+    image: registry.example.com/mid:1
+-- b.yml --
+services:
+  beta:
+    image: registry.example.com/beta:1
+  zeta:
+    image: registry.example.com/zeta:2
+`,
+			files: []string{"a.yml", "b.yml"},
+			want: []string{
+				"zeta registry.example.com/zeta:2 b.yml:5",
+				"alpha build-only a.yml:4",
+				"mid registry.example.com/mid:1 a.yml:7",
+				"beta registry.example.com/beta:1 b.yml:3",
 			},
 		},
 		{
@@ -319,8 +385,8 @@ PG=17
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"db docker.io/library/postgres:17 sub/compose.yml:3",
 				"web docker.io/library/nginx:1.27 compose.yml:5",
+				"db docker.io/library/postgres:17 sub/compose.yml:3",
 			},
 		},
 		{
@@ -343,9 +409,9 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"aliased registry.example.com/img:3 compose.yml:12",
 				"merged registry.example.com/base:1 compose.yml:3",
 				"overridden registry.example.com/own:2 compose.yml:10",
+				"aliased registry.example.com/img:3 compose.yml:12",
 				"whole registry.example.com/base:1 compose.yml:3",
 			},
 		},
@@ -378,8 +444,8 @@ services:
 `,
 			files: []string{"compose.yml"},
 			want: []string{
-				"digest docker.io/library/nginx@sha256:" + strings.Repeat("cd", 32) + " compose.yml:5",
 				"pinned registry.example.com/app:1.4@sha256:" + strings.Repeat("ab", 32) + " compose.yml:3",
+				"digest docker.io/library/nginx@sha256:" + strings.Repeat("cd", 32) + " compose.yml:5",
 			},
 		},
 	}
@@ -558,6 +624,128 @@ services:
 			files: nil,
 			want:  "no compose file given",
 		},
+		{
+			name: "several unknown keys: the first by position, in words",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+    imagez: nginx
+  api:
+    image: nginx
+    portz: 80
+  db:
+    image: postgres
+    volumez: []
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:4: services.web: unknown key "imagez" (compose specification)`,
+		},
+		{
+			name: "unknown top-level key",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+servicez: {}
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:4: unknown top-level key "servicez"`,
+		},
+		{
+			name: "wrong type",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+    build: 3
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:4: services.web.build must be a string`,
+		},
+		{
+			name: "a value still to be interpolated is judged after interpolation",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+    deploy:
+      replicas: ${REPLICAS:-2}
+  api:
+    image: nginx
+    portz: 80
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:8: services.api: unknown key "portz"`,
+		},
+		{
+			name: "unknown key in an included file: located there",
+			archive: `
+-- compose.yml --
+include:
+  - sub/compose.yml
+services:
+  web:
+    image: nginx
+-- sub/compose.yml --
+services:
+
+  db:
+    image: postgres
+    volumez: []
+`,
+			files: []string{"compose.yml"},
+			want:  `sub/compose.yml:5: services.db: unknown key "volumez"`,
+		},
+		{
+			name: "decoding error located",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx
+    healthcheck:
+      interval: soon
+`,
+			files: []string{"compose.yml"},
+			want:  `compose.yml:5: services.web.healthcheck.interval: time: invalid duration "soon"`,
+		},
+		{
+			name: "unset variable in stack mode: named, with the mode and how to change it",
+			archive: `
+-- compose.yml --
+services:
+  agent:
+    image: registry.example.com/agent:1
+    volumes:
+      - ${HOSTFS}:/hostfs:ro
+    deploy:
+      placement:
+        constraints: [node.role == manager]
+-- .env --
+HOSTFS=/
+`,
+			files: []string{"compose.yml"},
+			want: `compose.yml:5: invalid spec: :/hostfs:ro: empty section between colons; variable HOSTFS is not set: ` +
+				`stack mode (auto: compose.yml:7 sets deploy.placement) reads no .env, not even the one next to the file: set it, use --env-file FILE or --mode compose`,
+		},
+		{
+			name: "unset variable in an image in compose mode",
+			archive: `
+-- compose.yml --
+services:
+  web:
+    image: nginx:${TAG}
+`,
+			files: []string{"compose.yml"},
+			opts:  Options{Mode: ModeCompose},
+			want: `compose.yml:3: service "web": image "nginx:": invalid reference format; variable TAG is not set: ` +
+				`compose mode: set it in the environment, in .env or with --env-file FILE`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -571,9 +759,19 @@ services:
 			if !errors.Is(err, ErrInput) {
 				t.Errorf("error %v is not ErrInput", err)
 			}
-			msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			msg := err.Error()
+			if strings.Contains(msg, dir) {
+				t.Errorf("error %q names files by absolute path, not relative to the working directory", msg)
+			}
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+			// the same input gives the same message (compose-go picks one of several
+			// schema errors at random)
+			for range 5 {
+				if _, again := Load(context.Background(), abs(dir, tt.files), tt.opts); again.Error() != msg {
+					t.Fatalf("error %q, then %q", msg, again)
+				}
 			}
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error %q is not one line", msg)
@@ -658,5 +856,34 @@ services:
 	}
 	if l.Out != &buf || l.GetLevel() != logrus.InfoLevel {
 		t.Error("logrus settings not restored")
+	}
+}
+
+func TestLoadWarnsUnsetVariables(t *testing.T) {
+	dir := writeArchive(t, `
+-- compose.yml --
+services:
+  web:
+    image: nginx:${TAG:-1}
+    environment:
+      A: ${UNSET_A}
+      B: $UNSET_B and $$ESCAPED and ${SET}
+      C: ${UNSET_A}
+`)
+	t.Chdir(dir)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	if _, err := Load(context.Background(), abs(dir, []string{"compose.yml"}), Options{Environ: []string{"SET=1"}, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	want := `msg="compose.yml:5: variable UNSET_A is not set and reads as \"\": compose mode (auto: no swarm-only key): set it in the environment, in .env or with --env-file FILE"` + "\n" +
+		`msg="compose.yml:6: variable UNSET_B is not set and reads as \"\": compose mode (auto: no swarm-only key): set it in the environment, in .env or with --env-file FILE"` + "\n"
+	if buf.String() != want {
+		t.Errorf("warnings:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
