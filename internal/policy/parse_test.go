@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{"CA without certificates", "version: 1\ntrust:\n  pins:\n    - match: r.io/**\n      ca: policy.yml\n", "policy.yml:5: trust.pins[0].ca: no PEM certificate in policy.yml"},
 		{"unreadable cert", "version: 1\nteams:\n  qa:\n    members:\n      - certs/alice.pem\n", "policy.yml:5: teams.qa.members[0]: open "},
 		{"member file without a key", "version: 1\nteams:\n  qa:\n    members: [policy.yml]\n", "policy.yml:4: teams.qa.members[0]: policy.yml: no PEM certificate or public key"},
-		{"empty team", "version: 1\nteams:\n  qa: {}\n", `policy.yml:3: team "qa" has neither roles nor members`},
+		{"empty team", "version: 1\nteams:\n  qa: {}\n", `policy.yml:3: team "qa" has neither roles, members nor keys`},
 		{"bad role", "version: 1\nteams:\n  qa:\n    roles: [releases]\n", `policy.yml:4: teams.qa.roles[0]: "releases" is not a targets role`},
 		{"unknown team key", "version: 1\nteams:\n  qa:\n    roles: [targets/qa]\n    member: [x]\n", `policy.yml:5: unknown key "member" in teams.qa`},
 		{"exception without expires", "version: 1\nexceptions:\n  - match: r.io/x:*\n    reason: why\n", "policy.yml:3: exceptions[0]: expires is required"},
