@@ -100,6 +100,8 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: 1\ndefault: {require: none}\n"))
 	f.Add([]byte("version: 1\nrules:\n  - match: &m nginx\n    require: signed\nexceptions:\n  - {match: *m, reason: r, expires: 2026-01-01}\n"))
 	f.Add([]byte("version: 1\ntrust:\n  pins: [{match: 'Registry.Example.com:0443/**', root_keys: ['" + strings.Repeat("ab", 32) + "']}]\nrules:\n  - {match: registry-1.docker.io/nginx, require: deny}\n"))
+	f.Add([]byte("version: 1\ntrust:\n  sources: [notary, cosign]\n  notary_until: 2026-12-08\n  tag_binding: digest\nteams:\n  qa: {keys: [qa.pem], roles: [targets/qa]}\n"))
+	f.Add([]byte("version: 1\ntrust: {sources: [cosign], tag_binding: required}\nrules:\n  - {match: r.io/**, require: signed}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := filepath.Join(t.TempDir(), "policy.yml")
 		p, err := Parse(file, data)
@@ -114,9 +116,15 @@ func FuzzParsePolicy(f *testing.F) {
 				t.Fatalf("warning %q: not one line naming the file", w)
 			}
 		}
-		d := p.Evaluate(Facts{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}}, now)
-		if d.Rule == "" || d.Reason == "" {
-			t.Fatalf("decision without rule or reason: %+v", d)
+		for _, f := range []Facts{
+			{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}},
+			{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}, Trust: &TrustProblem{Kind: TrustMissing, Reason: "none"},
+				Cosign: CosignFacts{TagDigest: "sha256:" + strings.Repeat("a", 64), Signatures: []CosignSignature{{Digest: "sha256:" + strings.Repeat("a", 64), KeyIDs: []string{"x"}, Binding: BindsOther}}}},
+		} {
+			d := p.Evaluate(f, now)
+			if d.Rule == "" || d.Reason == "" {
+				t.Fatalf("decision without rule or reason: %+v", d)
+			}
 		}
 	})
 }
