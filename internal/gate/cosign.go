@@ -3,11 +3,13 @@ package gate
 import (
 	"errors"
 	"os"
+	"time"
 
 	"github.com/distribution/reference"
 
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/sigcache"
+	"github.com/trustctl/trustctl/internal/trust/repo"
 	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
@@ -115,4 +117,25 @@ func binding(img policy.Image, signed string) policy.Binding {
 		return policy.BindsTag
 	}
 	return policy.BindsOther
+}
+
+// NotaryReleases are the digests docker's lookup resolves for tags of gun from the
+// verified trust data in dir, with the policy's pin: fetch downloads the cosign
+// signatures of these digests. A tag without a release is left out.
+func NotaryReleases(dir store.Dir, gun string, tags []string, p *policy.Policy, now time.Time) map[string]string {
+	out := map[string]string{}
+	ropts := repo.Options{Now: now}
+	if p != nil {
+		ropts.Pin = TrustPin(p, gun)
+	}
+	r, err := repo.Open(dir, gun, ropts)
+	if err != nil {
+		return out
+	}
+	for _, tag := range tags {
+		if t, err := r.Lookup(tag); err == nil {
+			out[tag] = t.Digest
+		}
+	}
+	return out
 }

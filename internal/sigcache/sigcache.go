@@ -360,3 +360,47 @@ func (s Signature) sorted() Signature {
 	s.KeyIDs = slices.Compact(s.KeyIDs)
 	return s
 }
+
+// Request is what fetch downloads for one repository.
+type Request struct {
+	GUN  string
+	Repo string // the repository's path on its registry
+	// Tags are the tags in use: the digest the registry serves for each is recorded,
+	// and its signatures downloaded.
+	Tags []string
+	// Digests are more digests whose signatures are downloaded: the Notary v1 releases
+	// of the tags and digests pinned in references.
+	Digests []string
+}
+
+// Fetched counts what FetchRepository kept.
+type Fetched struct {
+	Digests, Signatures, Bundles int
+}
+
+// FetchRepository records the registry's digest of each tag and downloads the
+// signatures of those digests and of req.Digests, each digest once, in sorted order.
+func FetchRepository(ctx context.Context, d store.Dir, reg Registry, req Request) (Fetched, error) {
+	var n Fetched
+	tags, err := ResolveTags(ctx, d, req.GUN, reg, req.Repo, req.Tags)
+	if err != nil {
+		return n, err
+	}
+	digests := slices.Concat(req.Digests, slices.Collect(maps.Values(tags)))
+	slices.Sort(digests)
+	for _, digest := range slices.Compact(digests) {
+		rec, err := Fetch(ctx, d, req.GUN, reg, req.Repo, digest)
+		if err != nil {
+			return n, err
+		}
+		n.Digests++
+		if rec.Signatures != nil {
+			m, err := cosign.ParseManifest(rec.Signatures.Manifest)
+			if err == nil {
+				n.Signatures += len(m.Layers)
+			}
+		}
+		n.Bundles += len(rec.Bundles)
+	}
+	return n, nil
+}
