@@ -25,6 +25,9 @@ var forbidden = map[string][]string{
 	"internal/pin":      {"internal/cli", "internal/gate", "internal/trust"},
 	// cosign formats are pure functions of bytes and keys: no trust, registry or CLI.
 	"internal/cosign": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
+	// The cosign signatures in the trust dir are plain data: the gate turns them into
+	// policy facts.
+	"internal/sigcache": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust/repo", "internal/trust/client"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the
