@@ -43,7 +43,9 @@ func (a *app) fetchCommand() *cobra.Command {
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
 			"root rotations) and write it into the trust dir, only once everything verified. --policy " +
 			"applies the policy's trust.pins as verify does, and --root-key and --root-ca pin the root, " +
-			"instead of trusting the first one seen: a root failing its pin never enters the trust dir.",
+			"instead of trusting the first one seen: a root failing its pin never enters the trust dir. " +
+			"With --cosign, or a policy whose trust.sources lists cosign, the cosign signatures of the digests " +
+			"in use (and each tag's digest on the registry) are downloaded too, unverified, for verify to check offline.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.fetch(cmd.Context(), o, args)
 		},
