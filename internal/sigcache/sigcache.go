@@ -102,6 +102,13 @@ func ResolveTags(ctx context.Context, d store.Dir, gun string, reg Registry, rep
 		}
 		got[tag] = desc.Digest
 	}
+	// Read, merge and write under the trust dir's lock: another fetch may record other
+	// tags of the same repository at the same time.
+	unlock, err := d.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	all, err := Tags(d, gun)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
