@@ -132,7 +132,7 @@ func TestRunCosign(t *testing.T) {
 		code   policy.Code
 		reason string
 	}{
-		{policy.Pass, policy.CodeSigned, "tag 1 is signed with " + w.v11[:19] + "… by cosign, signed by team ops (cosign)"},
+		{policy.Pass, policy.CodeSigned, "tag 1 is signed with " + w.v11[:19] + "…, signed by team ops (cosign)"},
 		{policy.Warn, policy.CodeSigned, "tag 1.0 is signed with " + w.v10[:19] + "… in targets/releases, signed by team ops (cosign); root not pinned"},
 		{policy.Fail, policy.CodeTagMismatch, "cosign signature by ops (cosign) on " + w.v2[:19] + "… names registry.example.com/team/new:1, not registry.example.com/team/new:2"},
 		{policy.Fail, policy.CodeUnsigned, "tag 3 has no Notary v1 release and no registry digest in the trust dir"},

@@ -306,7 +306,7 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 			d.SignedBy = append(d.SignedBy, p.cosignSigners(p.cosignAccepted(f, digest))...)
 		}
 		if byCosign {
-			what += " by " + strings.Join(d.SignedBy, ", ")
+			what += ", signed by " + strings.Join(d.SignedBy, ", ")
 		}
 	}
 	d.Result, d.Reason, d.Code = Pass, what, CodeSigned
@@ -354,9 +354,9 @@ func (p *Policy) cosignReleased(f Facts) (digest, what string, code Code, fail s
 		return "", "", CodeUnsigned, fmt.Sprintf("%s: no cosign signature by a policy key on %s", img.nameForBinding(), short(digest)), false
 	}
 	if img.Tag != "" {
-		return digest, fmt.Sprintf("tag %s is signed with %s by cosign", img.Tag, short(digest)), "", "", false
+		return digest, fmt.Sprintf("tag %s is signed with %s", img.Tag, short(digest)), "", "", false
 	}
-	return digest, fmt.Sprintf("digest %s is signed by cosign", short(digest)), "", "", false
+	return digest, fmt.Sprintf("digest %s is signed", short(digest)), "", "", false
 }
 
 // nameForBinding is the name a signature must bind: repo:tag, or the repository of a

@@ -56,7 +56,7 @@ func TestSources(t *testing.T) {
 			result: Pass, code: CodeSigned, signedBy: []string{"targets/releases"}},
 		{name: "cosign only, tag bound", ref: "r.io/app:1",
 			facts:  Facts{Trust: noNotary, Cosign: CosignFacts{TagDigest: digestA, Signatures: []CosignSignature{cosign(digestA, BindsTag, "r.io/app:1", qa)}}},
-			result: Pass, code: CodeSigned, signedBy: []string{"qa (cosign)"}, reason: "tag 1 is signed with sha256:aaaaaaaaaaaa… by cosign by qa (cosign)"},
+			result: Pass, code: CodeSigned, signedBy: []string{"qa (cosign)"}, reason: "tag 1 is signed with sha256:aaaaaaaaaaaa…, signed by qa (cosign)"},
 		{name: "cosign signature naming another tag", ref: "r.io/app:1",
 			facts:  Facts{Trust: noNotary, Cosign: CosignFacts{TagDigest: digestA, Signatures: []CosignSignature{cosign(digestA, BindsOther, "r.io/app:2", qa)}}},
 			result: Fail, code: CodeTagMismatch, reason: "cosign signature by qa (cosign) on sha256:aaaaaaaaaaaa… names r.io/app:2, not r.io/app:1"},
