@@ -121,14 +121,11 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 	bar.Done()
 	for i, gun := range guns {
 		meta := metas[i]
-		if withCosign && errs[i] != nil && errors.Is(errs[i], client.ErrNotInitialized) {
-			// An image that only cosign signed has no Notary v1 data.
+		// An image that only cosign signed has no Notary v1 data.
+		cosignOnly := withCosign && errors.Is(errs[i], client.ErrNotInitialized)
+		if cosignOnly {
 			a.log.Warn("no Notary v1 trust data; fetching cosign signatures only", "repository", gun)
 			errs[i] = nil
-			meta = nil
-		}
-		if withCosign && errs[i] == nil {
-			errs[i] = a.fetchCosign(ctx, gun, refs, pol, opts.Now)
 		}
 		if errs[i] != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -138,18 +135,22 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 			errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
 			continue
 		}
-		if meta == nil {
-			continue
+		if !cosignOnly {
+			if meta.TrustOnFirstUse {
+				a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+			}
+			for _, bad := range meta.Invalid {
+				a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+			}
+			fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
+				gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
+				meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 		}
-		if meta.TrustOnFirstUse {
-			a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+		if withCosign {
+			if err := a.fetchCosign(ctx, gun, refs, pol, opts.Now); err != nil {
+				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: cosign signatures: %w", gun, err))
+			}
 		}
-		for _, bad := range meta.Invalid {
-			a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
-		}
-		fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
-			gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
-			meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	return errors.Join(errs...)
 }
@@ -181,12 +182,12 @@ func (a *app) fetchCosign(ctx context.Context, gun string, refs []imageRef, pol 
 	}
 	reg, repo, err := a.registry(gun)
 	if err != nil {
-		return fmt.Errorf("fetch cosign signatures of %s: %w", gun, err)
+		return err
 	}
 	req.Repo = repo
 	n, err := sigcache.FetchRepository(ctx, dir, reg, req)
 	if err != nil {
-		return exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch cosign signatures of %s: %w", gun, err))
+		return err
 	}
 	fmt.Fprintf(a.streams.Out, "Fetched cosign signatures of %s: %d digests, %d legacy signatures, %d bundles\n", gun, n.Digests, n.Signatures, n.Bundles)
 	return nil
