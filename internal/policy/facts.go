@@ -151,23 +151,38 @@ const (
 // CosignSignature is a cosign signature over a digest that one or more of the policy's
 // keys verified, offline, from the trust dir.
 type CosignSignature struct {
-	Digest string
-	Format string   // legacy (.sig image) or bundle (v3 referrer)
-	KeyIDs []string // the IDs of the policy keys that verify it, in both forms
+	Digest string   `json:"digest"`
+	Format string   `json:"format"`  // legacy (.sig image) or bundle (v3 referrer)
+	KeyIDs []string `json:"key_ids"` // the IDs of the policy keys that verify it, in both forms
 	// Binding is how the signed name relates to Facts.Image; SignedFor is that name
 	// ("" when the signature names none).
-	Binding   Binding
-	SignedFor string
+	Binding   Binding `json:"binding"`
+	SignedFor string  `json:"signed_for,omitempty"`
 }
+
+func (b Binding) String() string {
+	switch b {
+	case BindsTag:
+		return "tag"
+	case BindsRepository:
+		return "repository"
+	case BindsOther:
+		return "other"
+	}
+	return fmt.Sprintf("Binding(%d)", int(b))
+}
+
+// MarshalText writes the binding as its name in reports.
+func (b Binding) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
 // CosignFacts is what the trust dir holds about an image's cosign signatures.
 type CosignFacts struct {
 	// TagDigest is the digest the registry served for Image.Tag when fetch ran, ""
 	// when fetch recorded none.
-	TagDigest string
+	TagDigest string `json:"tag_digest,omitempty"`
 	// Signatures are the verified signatures over the digests of interest (the
 	// reference's, the notary release's, TagDigest), in a stable order.
-	Signatures []CosignSignature
+	Signatures []CosignSignature `json:"signatures,omitempty"`
 	// Problem is why the cached cosign data could not be read, "" when it could.
-	Problem string
+	Problem string `json:"problem,omitempty"`
 }
