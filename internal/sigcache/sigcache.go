@@ -241,16 +241,27 @@ func fetchArtifact(ctx context.Context, reg Registry, repo string, manifest []by
 	if err != nil {
 		return Artifact{}, err
 	}
-	a := Artifact{Manifest: manifest, Blobs: map[string][]byte{}}
+	// The sizes the manifest states are checked against the budget before anything is
+	// downloaded; each download is then held to its stated size.
+	wanted := map[string]cosign.Descriptor{}
+	var total int64
 	for _, l := range blobs(m) {
-		if _, ok := a.Blobs[l.Digest]; ok {
+		if _, ok := wanted[l.Digest]; ok {
 			continue
 		}
 		if l.Size > cosign.MaxPayload {
 			return Artifact{}, fmt.Errorf("layer %s: %d bytes, at most %d", l.Digest, l.Size, cosign.MaxPayload)
 		}
-		if err := take(l.Size); err != nil {
-			return Artifact{}, err
+		wanted[l.Digest] = l
+		total += l.Size
+	}
+	if err := take(total); err != nil {
+		return Artifact{}, err
+	}
+	a := Artifact{Manifest: manifest, Blobs: map[string][]byte{}}
+	for _, l := range blobs(m) {
+		if _, ok := a.Blobs[l.Digest]; ok {
+			continue
 		}
 		b, err := reg.Blob(ctx, repo, l.Digest, l.Size)
 		if err != nil {

@@ -227,6 +227,22 @@ func TestFetchBounds(t *testing.T) {
 	if _, err := Load(d, gun, digestA); !errors.Is(err, ErrNotFetched) {
 		t.Errorf("a failed fetch left a record: %v", err)
 	}
+	// Many layers, each within bounds, still cannot exceed the record's budget; the
+	// budget is spent before the download.
+	m.Layers[0].Size = cosign.MaxPayload
+	for len(m.Layers) <= maxRecord/cosign.MaxPayload {
+		m.Layers = append(m.Layers, m.Layers[0])
+		m.Layers[len(m.Layers)-1].Digest = fmt.Sprintf("sha256:%064x", len(m.Layers))
+	}
+	f.manifests[sigTag], _ = json.Marshal(m)
+	f.requests = 0
+	_, err = Fetch(context.Background(), d, gun, f, "team/app", digestA)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d bytes", maxRecord)) {
+		t.Fatalf("record over budget: %v", err)
+	}
+	if f.requests != 1 {
+		t.Errorf("%d requests for a record over budget, want the manifest's only", f.requests)
+	}
 	if _, err := Fetch(context.Background(), d, "../escape", f, "x", digestA); err == nil {
 		t.Error("a name leaving the trust dir was accepted")
 	}
