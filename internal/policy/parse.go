@@ -50,6 +50,7 @@ func unwrapPath(err error) error {
 type parser struct {
 	file, dir string
 	warnings  []string
+	sourcesAt *yaml.Node // trust.sources, for the warning about cosign without keys
 }
 
 func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -206,6 +207,9 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 			return nil, err
 		}
 	}
+	if p.sources.Cosign && len(p.Keys()) == 0 {
+		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists cosign, but no team has a key file (members or keys as PEM): no cosign signature can count").Error())
+	}
 	p.warnings = ps.warnings
 	return p, nil
 }
@@ -258,6 +262,7 @@ func (ps *parser) trust(n *yaml.Node, p *Policy) error {
 // sources reads trust.sources, trust.notary_until and trust.tag_binding.
 func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
 	if f, ok := fs["sources"]; ok {
+		ps.sourcesAt = f.val
 		names, nodes, err := ps.strs(f.val, "trust.sources")
 		if err != nil {
 			return err

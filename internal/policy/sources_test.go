@@ -199,3 +199,16 @@ func TestParseSourcesErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCosignWithoutKeysWarns(t *testing.T) {
+	p, err := Parse("policy.yml", []byte("version: 1\ntrust:\n  sources: [notary, cosign]\nteams:\n  qa: {members: ["+strings.Repeat("ab", 32)+"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := p.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "policy.yml:3: trust.sources lists cosign, but no team has a key file") {
+		t.Errorf("warnings %q", w)
+	}
+	if p, _ := testPolicy(t, sourcesPolicy); len(p.Warnings()) != 0 {
+		t.Errorf("warnings with keys: %q", p.Warnings())
+	}
+}
