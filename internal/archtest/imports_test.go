@@ -27,6 +27,9 @@ var forbidden = map[string][]string{
 	"internal/cosign": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust"},
 	// migrate orchestrates trust, registry and cosign; the command and the report sit above it.
 	"internal/migrate": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle"},
+	// The cosign signatures in the trust dir are plain data: the gate turns them into
+	// policy facts.
+	"internal/sigcache": {"internal/cli", "internal/gate", "internal/policy", "internal/stack", "internal/report", "internal/bundle", "internal/trust/repo", "internal/trust/client"},
 }
 
 // outside lists modules the binary must never link: the archived notary client (the

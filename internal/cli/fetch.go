@@ -7,13 +7,16 @@ import (
 	"slices"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
 
 	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/policy"
+	"github.com/trustctl/trustctl/internal/sigcache"
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/client"
+	"github.com/trustctl/trustctl/internal/trust/store"
 )
 
 // defaultFetchTimeout bounds a whole fetch. A healthy server answers a repository in
@@ -27,6 +30,7 @@ type fetchOptions struct {
 	files      []string
 	policyFile string
 	timeout    time.Duration
+	cosign     bool
 }
 
 func (a *app) fetchCommand() *cobra.Command {
@@ -39,7 +43,9 @@ func (a *app) fetchCommand() *cobra.Command {
 			"notary server, verify it as notary does (timestamp, snapshot, targets and delegations by hash, " +
 			"root rotations) and write it into the trust dir, only once everything verified. --policy " +
 			"applies the policy's trust.pins as verify does, and --root-key and --root-ca pin the root, " +
-			"instead of trusting the first one seen: a root failing its pin never enters the trust dir.",
+			"instead of trusting the first one seen: a root failing its pin never enters the trust dir. " +
+			"With --cosign, or a policy whose trust.sources lists cosign, the cosign signatures of the digests " +
+			"in use (and each tag's digest on the registry) are downloaded too, unverified, for verify to check offline.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.fetch(cmd.Context(), o, args)
 		},
@@ -49,6 +55,7 @@ func (a *app) fetchCommand() *cobra.Command {
 	f.StringSliceVarP(&o.files, "file", "f", nil, "compose or stack file whose images' repositories are fetched")
 	f.StringVar(&o.policyFile, "policy", "", "policy file whose trust.pins pin the roots, as in verify")
 	f.DurationVar(&o.timeout, "timeout", defaultFetchTimeout, "give up on the whole fetch after this long (each request also has its own limit)")
+	f.BoolVar(&o.cosign, "cosign", false, "also download the cosign signatures of the images' digests, for verify (implied by a --policy whose trust.sources lists cosign)")
 	return cmd
 }
 
@@ -70,12 +77,14 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		}
 	}
 	var guns []string
+	var refs []imageRef // the references in use, for cosign
 	for _, arg := range args {
 		ref, err := parseImageRef(arg)
 		if err != nil {
 			return err
 		}
 		guns = append(guns, ref.gun)
+		refs = append(refs, ref)
 	}
 	if len(o.files) > 0 {
 		uses, err := stack.Load(ctx, o.files, stack.Options{})
@@ -83,7 +92,13 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 			return err
 		}
 		guns = append(guns, stack.Repositories(uses)...)
+		for _, u := range uses {
+			if u.Named != nil {
+				refs = append(refs, imageRefOf(reference.TagNameOnly(u.Named)))
+			}
+		}
 	}
+	withCosign := o.cosign || pol != nil && pol.Sources().Cosign
 	if len(guns) == 0 {
 		return errors.New("give repositories or -f STACKFILE")
 	}
@@ -106,6 +121,12 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 	bar.Done()
 	for i, gun := range guns {
 		meta := metas[i]
+		// An image that only cosign signed has no Notary v1 data.
+		cosignOnly := withCosign && errors.Is(errs[i], client.ErrNotInitialized)
+		if cosignOnly {
+			a.log.Warn("no Notary v1 trust data; fetching cosign signatures only", "repository", gun)
+			errs[i] = nil
+		}
 		if errs[i] != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: not done within --timeout %s: %w", gun, o.timeout, errs[i]))
@@ -114,15 +135,60 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 			errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
 			continue
 		}
-		if meta.TrustOnFirstUse {
-			a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+		if !cosignOnly {
+			if meta.TrustOnFirstUse {
+				a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
+			}
+			for _, bad := range meta.Invalid {
+				a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+			}
+			fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
+				gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
+				meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 		}
-		for _, bad := range meta.Invalid {
-			a.log.Warn("delegation refused", "repository", gun, "reason", bad.Error())
+		if withCosign {
+			if err := a.fetchCosign(ctx, gun, refs, pol, opts.Now); err != nil {
+				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: cosign signatures: %w", gun, err))
+			}
 		}
-		fmt.Fprintf(a.streams.Out, "Fetched %s: root v%d, targets v%d, snapshot v%d, timestamp v%d (expires %s)\n",
-			gun, meta.Root.Version, meta.Targets.Signed.Version, meta.Snapshot.Version, meta.Timestamp.Version,
-			meta.Timestamp.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	return errors.Join(errs...)
+}
+
+// fetchCosign downloads the cosign signatures of gun's references in use: of the
+// digest Notary v1 releases for each tag, of the digest the registry serves for it, and
+// of pinned digests. Verify checks them offline.
+func (a *app) fetchCosign(ctx context.Context, gun string, refs []imageRef, pol *policy.Policy, now time.Time) error {
+	req := sigcache.Request{GUN: gun}
+	for _, r := range refs {
+		if r.gun != gun {
+			continue
+		}
+		if r.tag != "" {
+			req.Tags = append(req.Tags, r.tag)
+		}
+		if r.digest != "" {
+			req.Digests = append(req.Digests, r.digest)
+		}
+	}
+	slices.Sort(req.Tags)
+	req.Tags = slices.Compact(req.Tags)
+	dir := store.Dir{Root: a.trustDir()}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for _, d := range gate.NotaryReleases(dir, gun, req.Tags, pol, now) {
+		req.Digests = append(req.Digests, d)
+	}
+	reg, repo, err := a.registry(gun)
+	if err != nil {
+		return err
+	}
+	req.Repo = repo
+	n, err := sigcache.FetchRepository(ctx, dir, reg, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Out, "Fetched cosign signatures of %s: %d digests, %d legacy signatures, %d bundles\n", gun, n.Digests, n.Signatures, n.Bundles)
+	return nil
 }

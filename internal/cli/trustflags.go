@@ -93,6 +93,10 @@ func parseImageRef(s string) (imageRef, error) {
 		}
 		return imageRef{}, fmt.Errorf("image reference %q: %w", s, err)
 	}
+	return imageRefOf(named), nil
+}
+
+func imageRefOf(named reference.Named) imageRef {
 	ref := imageRef{gun: named.Name()}
 	if t, ok := named.(reference.Tagged); ok {
 		ref.tag = t.Tag()
@@ -100,7 +104,7 @@ func parseImageRef(s string) (imageRef, error) {
 	if d, ok := named.(reference.Digested); ok {
 		ref.digest = d.Digest().String()
 	}
-	return ref, nil
+	return ref
 }
 
 // parseGUN accepts a repository name without tag or digest.

@@ -127,9 +127,20 @@ func Explain(ctx context.Context, opts Options, image string) (Explanation, erro
 type verified struct {
 	repo    *repo.Repo
 	problem *policy.TrustProblem
+	cosign  *cosignRepo // nil unless trust.sources lists cosign
 }
 
+// verifyRepository verifies the Notary v1 trust data of gun and, when the policy lists
+// cosign as a source, opens its cosign signatures.
 func verifyRepository(ctx context.Context, opts Options, gun string, now time.Time) verified {
+	v := verifyNotary(ctx, opts, gun, now)
+	if opts.Policy.Sources().Cosign {
+		v.cosign = openCosign(opts.TrustDir, gun, opts.Policy)
+	}
+	return v
+}
+
+func verifyNotary(ctx context.Context, opts Options, gun string, now time.Time) verified {
 	if err := ctx.Err(); err != nil {
 		return verified{problem: &policy.TrustProblem{Kind: policy.TrustInvalid, Reason: err.Error()}}
 	}
@@ -179,6 +190,14 @@ func problemKind(err error) policy.TrustErrorKind {
 
 // factsFor collects what the trust data says about one image use.
 func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
+	f := notaryFacts(use, src, v)
+	if v.cosign != nil {
+		f.Cosign = v.cosign.facts(f)
+	}
+	return f
+}
+
+func notaryFacts(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	f := policy.Facts{Image: policy.ImageOf(reference.TagNameOnly(use.Named)), Source: src, Trust: v.problem}
 	r := v.repo
 	if r == nil {

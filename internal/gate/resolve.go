@@ -50,12 +50,19 @@ func Resolve(ctx context.Context, opts Options, images []string) ([]pin.Resolved
 		d := docker.Evaluate(facts, now)
 		signers := d.SignedBy
 		ref, pulled := pin.Reference(d)
-		if pulled && pol != nil {
+		switch {
+		case pulled && pol != nil:
 			// docker's release is what is pulled; the policy only says whether it may be.
 			d = pol.Evaluate(facts, now)
 			if d.Result != policy.Pass && d.Result != policy.Warn && d.Result != policy.Exception {
 				ref = ""
 			}
+		case pol != nil && pol.Sources().Cosign:
+			// No Notary v1 release: a digest the policy passes on cosign signatures is
+			// what a pinned deploy pulls.
+			d = pol.Evaluate(facts, now)
+			ref, _ = pin.Reference(d)
+			signers = d.SignedBy
 		}
 		out = append(out, resolved(image, ref, signers, d, facts, v))
 	}

@@ -148,7 +148,7 @@ func readEvidence(ctx context.Context, dp *digestPlan) ([]attachedEvidence, erro
 }
 
 func readOneEvidence(ctx context.Context, dp *digestPlan, digest string) (attachedEvidence, error) {
-	b, _, err := dp.reg.Manifest(ctx, dp.name, digest, maxManifest, cosign.MediaTypeOCIManifest)
+	b, _, err := dp.reg.Manifest(ctx, dp.name, digest, registry.MaxManifest, cosign.MediaTypeOCIManifest)
 	if err != nil {
 		return attachedEvidence{}, fmt.Errorf("evidence %s: %w", digest, err)
 	}

@@ -11,10 +11,6 @@ import (
 	"github.com/trustctl/trustctl/internal/registry"
 )
 
-// maxManifest bounds a signature image or index read (the OCI distribution spec lets
-// registries refuse more than 4 MiB).
-const maxManifest = 4 << 20
-
 // checkRegistry HEADs each digest's manifest, skipping tags whose manifest is gone or
 // differs from the signed length, and marks the claims whose signature is already
 // there. It returns the claims grouped by digest in the order of claims, each group
@@ -179,7 +175,7 @@ func readSignatureImage(ctx context.Context, dp *digestPlan) (cosign.SignatureIm
 	if err != nil {
 		return cosign.SignatureImage{}, err
 	}
-	m, _, err := dp.reg.Manifest(ctx, dp.name, tag, maxManifest, cosign.MediaTypeOCIManifest, "application/vnd.docker.distribution.manifest.v2+json")
+	m, _, err := dp.reg.Manifest(ctx, dp.name, tag, registry.MaxManifest, cosign.MediaTypeOCIManifest, "application/vnd.docker.distribution.manifest.v2+json")
 	if errors.Is(err, registry.ErrNotFound) {
 		return cosign.SignatureImage{}, nil
 	}
@@ -199,33 +195,21 @@ func readSignatureImage(ctx context.Context, dp *digestPlan) (cosign.SignatureIm
 // when the registry has none, from the fallback index (whose bytes are returned for
 // the write; nil when the tag does not exist).
 func referrers(ctx context.Context, dp *digestPlan) (list []cosign.Descriptor, fallback []byte, api bool, err error) {
-	body, err := dp.reg.Referrers(ctx, dp.name, dp.subject.Digest)
-	if err == nil {
-		idx, err := cosign.ParseIndex(body)
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("referrers of %s: %w", dp.subject.Digest, err)
-		}
-		return idx.Manifests, nil, true, nil
-	}
-	if !errors.Is(err, registry.ErrNotFound) {
-		return nil, nil, false, err
-	}
-	tag, err := cosign.ReferrersTag(dp.subject.Digest)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	fallback, _, err = dp.reg.Manifest(ctx, dp.name, tag, maxManifest, cosign.MediaTypeOCIIndex)
+	body, api, err := dp.reg.ReferrersIndex(ctx, dp.name, dp.subject.Digest)
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil, nil, false, nil
 	}
 	if err != nil {
 		return nil, nil, false, err
 	}
-	idx, err := cosign.ParseIndex(fallback)
+	idx, err := cosign.ParseIndex(body)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("referrers index %s:%s: %w", dp.name, tag, err)
+		return nil, nil, false, fmt.Errorf("referrers of %s: %w", dp.subject.Digest, err)
 	}
-	return idx.Manifests, fallback, false, nil
+	if api {
+		return idx.Manifests, nil, true, nil
+	}
+	return idx.Manifests, body, false, nil
 }
 
 // readBundles returns the contents of the sigstore bundles referring to dp's digest.
@@ -239,7 +223,7 @@ func readBundles(ctx context.Context, dp *digestPlan) ([][]byte, error) {
 		if d.ArtifactType != "" && d.ArtifactType != cosign.MediaTypeBundle {
 			continue
 		}
-		m, _, err := dp.reg.Manifest(ctx, dp.name, d.Digest, maxManifest, cosign.MediaTypeOCIManifest)
+		m, _, err := dp.reg.Manifest(ctx, dp.name, d.Digest, registry.MaxManifest, cosign.MediaTypeOCIManifest)
 		if err != nil {
 			return nil, fmt.Errorf("referrer %s: %w", d.Digest, err)
 		}

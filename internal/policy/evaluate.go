@@ -89,6 +89,8 @@ const (
 	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
 	CodeProvider       Code = "provider"        // a provider: service runs no image
 	CodeNotDeployed    Code = "not-deployed"    // left out by inactive profiles: not checked
+	CodeTagMismatch    Code = "tag-mismatch"    // a cosign signature on the digest names another tag or image
+	CodeTagUnbound     Code = "tag-unbound"     // a cosign signature names the repository only; tag_binding is required
 )
 
 // Candidate is a policy entry that matched an image.
@@ -176,7 +178,7 @@ func (p *Policy) Explain(f Facts, at time.Time) Explanation {
 		return x
 	}
 	d.Rule = r.label
-	p.apply(r, f, &d)
+	p.apply(r, f, &d, at)
 	x.Decision = d
 	return x
 }
@@ -212,14 +214,14 @@ func rank(idx []int, pattern func(int) *Pattern, label func(int) string) (winner
 }
 
 // apply evaluates rule r; warn mode turns failures into warnings.
-func (p *Policy) apply(r *rule, f Facts, d *Decision) {
+func (p *Policy) apply(r *rule, f Facts, d *Decision, at time.Time) {
 	switch r.require {
 	case RequireNone:
 		d.Result, d.Reason, d.Code = Pass, "no signature required", CodeNoneRequired
 	case RequireDeny:
 		d.Result, d.Reason, d.Code = Fail, "denied by policy", CodeDenied
 	default:
-		p.verify(r, f, d)
+		p.verify(r, f, d, at)
 	}
 	if r.warn && (d.Result == Fail || d.Result == TrustError) {
 		d.Result = Warn
@@ -227,31 +229,64 @@ func (p *Policy) apply(r *rule, f Facts, d *Decision) {
 	}
 }
 
-// verify checks a signed or teams requirement.
-func (p *Policy) verify(r *rule, f Facts, d *Decision) {
+// verify checks a signed or teams requirement over the signature sources the policy
+// lists: Notary v1 (while it counts) first, then cosign.
+func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
+	useNotary := p.NotaryCounts(at)
+	useCosign := p.sources.Cosign
 	var warnings []string
-	if t := f.Trust; t != nil {
-		if t.Kind != TrustExpired || p.expired != ActionWarn {
+	if t := f.Trust; useNotary && t != nil {
+		switch {
+		case useCosign && t.Kind == TrustMissing:
+			// No Notary v1 data at all: cosign alone decides.
+			useNotary = false
+		case t.Kind != TrustExpired || p.expired != ActionWarn:
 			d.Result, d.Reason, d.Code = TrustError, fmt.Sprintf("trust data %s: %s", t.Kind, t.Reason), CodeTrustData
 			return
+		default:
+			warnings = append(warnings, "trust data expired: "+t.Reason)
 		}
-		warnings = append(warnings, "trust data expired: "+t.Reason)
 	}
-	if _, pinned := p.PinFor(f.Image.Repo); !pinned {
+	if _, pinned := p.PinFor(f.Image.Repo); useNotary && !pinned {
 		if p.onUnpinned == ActionDeny {
 			d.Result, d.Reason, d.Code = Fail, "no trust pin covers "+f.Image.Repo+" and trust.on_unpinned is deny", CodeUnpinned
 			return
 		}
 		warnings = append(warnings, "root not pinned (trust on first use)")
 	}
-	digest, what, code, fail := released(f)
+	var digest, what, fail string
+	var code Code
+	byCosign := false
+	notaryFail := ""
+	if useNotary {
+		digest, what, code, fail = released(f)
+		// A tag Notary v1 releases is bound by it; cosign only answers for what it left open.
+		if fail != "" && useCosign && code != CodeDigestMismatch {
+			useNotary, warnings, notaryFail = false, nil, fail
+		}
+	}
+	if !useNotary {
+		var trouble bool
+		digest, what, code, fail, trouble = p.cosignReleased(f)
+		byCosign = true
+		if fail != "" && notaryFail != "" {
+			fail = notaryFail + "; " + fail
+		}
+		if trouble {
+			d.Result, d.Reason, d.Code = TrustError, fail, CodeTrustData
+			return
+		}
+	}
 	if fail != "" {
+		if p.sources.Notary && !p.NotaryCounts(at) && f.Release != nil {
+			fail += "; Notary v1 signatures count only as evidence after " + p.notaryDay
+		}
 		d.Result, d.Reason, d.Code = Fail, fail, code
 		return
 	}
 	d.Digest = digest
 	if r.require == RequireTeams {
-		signed, fail, refused := p.teamsSigned(r.teams, f, digest, what)
+		signed, fail, refused := p.teamsSigned(r.teams, f, digest, what, useNotary)
 		if refused != "" {
 			// The team may well have signed: a trust data error, not a missing signature.
 			d.Result, d.Reason, d.Code = TrustError, refused, CodeTrustData
@@ -264,13 +299,119 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision) {
 		d.SignedBy = signed
 		what += ", signed by " + plural(len(signed), "team") + " " + strings.Join(signed, ", ")
 	} else {
-		d.SignedBy = signers(f, digest)
+		if useNotary {
+			d.SignedBy = signers(f, digest)
+		}
+		if useCosign {
+			d.SignedBy = append(d.SignedBy, p.cosignSigners(p.cosignAccepted(f, digest))...)
+		}
+		if byCosign {
+			what += ", signed by " + strings.Join(d.SignedBy, ", ")
+		}
 	}
 	d.Result, d.Reason, d.Code = Pass, what, CodeSigned
 	if len(warnings) > 0 {
 		d.Result = Warn
 		d.Reason += "; " + strings.Join(warnings, "; ")
 	}
+}
+
+// cosignReleased resolves the reference with cosign alone: the digest is the pinned
+// one, else the digest the registry served for the tag when fetch ran; a signature by a
+// policy key over it must bind the tag (trust.tag_binding). trouble is set when the
+// cached cosign data could not be read and nothing else signed.
+func (p *Policy) cosignReleased(f Facts) (digest, what string, code Code, fail string, trouble bool) {
+	img := f.Image
+	digest = img.Digest
+	if digest == "" {
+		digest = f.Cosign.TagDigest
+	}
+	if digest == "" {
+		if f.Cosign.Problem != "" {
+			return "", "", CodeTrustData, "cosign data: " + f.Cosign.Problem, true
+		}
+		if img.Tag == "" {
+			return "", "", CodeUnsigned, "reference has neither tag nor digest", false
+		}
+		return "", "", CodeUnsigned, fmt.Sprintf("tag %s has no Notary v1 release and no registry digest in the trust dir (trustctl fetch --policy with cosign in trust.sources records it)", img.Tag), false
+	}
+	ok, other, unbound := p.cosignSignatures(f, digest)
+	switch {
+	case len(ok) > 0:
+	case other != nil:
+		return "", "", CodeTagMismatch, fmt.Sprintf("cosign signature by %s on %s names %s, not %s",
+			strings.Join(p.cosignSigners([]CosignSignature{*other}), ", "), short(digest), other.SignedFor, img.nameForBinding()), false
+	case unbound != nil:
+		named := unbound.SignedFor
+		if named == "" {
+			named = "no name"
+		}
+		return "", "", CodeTagUnbound, fmt.Sprintf("cosign signature by %s on %s names the repository only (%s), not tag %s; trust.tag_binding is required",
+			strings.Join(p.cosignSigners([]CosignSignature{*unbound}), ", "), short(digest), named, img.Tag), false
+	case f.Cosign.Problem != "":
+		return "", "", CodeTrustData, "cosign data: " + f.Cosign.Problem, true
+	default:
+		return "", "", CodeUnsigned, fmt.Sprintf("%s: no cosign signature by a policy key on %s", img.nameForBinding(), short(digest)), false
+	}
+	if img.Tag != "" {
+		return digest, fmt.Sprintf("tag %s is signed with %s", img.Tag, short(digest)), "", "", false
+	}
+	return digest, fmt.Sprintf("digest %s is signed", short(digest)), "", "", false
+}
+
+// nameForBinding is the name a signature must bind: repo:tag, or the repository of a
+// digest-only reference.
+func (i Image) nameForBinding() string {
+	if i.Tag != "" {
+		return i.Repo + ":" + i.Tag
+	}
+	return i.Repo
+}
+
+// cosignSignatures splits the verified cosign signatures over digest into those whose
+// signed name binds the reference as trust.tag_binding asks, and the first that names
+// another tag or image, and the first that names the repository only.
+func (p *Policy) cosignSignatures(f Facts, digest string) (ok []CosignSignature, other, unbound *CosignSignature) {
+	for _, s := range f.Cosign.Signatures {
+		if s.Digest != digest || len(s.KeyIDs) == 0 {
+			continue
+		}
+		switch {
+		case s.Binding == BindsTag,
+			s.Binding == BindsRepository && (f.Image.Tag == "" || p.tagBinding == TagBindingDigest):
+			ok = append(ok, s)
+		case s.Binding == BindsRepository:
+			if unbound == nil {
+				unbound = &s
+			}
+		default:
+			if other == nil {
+				other = &s
+			}
+		}
+	}
+	return ok, other, unbound
+}
+
+// cosignAccepted are the cosign signatures that count for the reference at digest.
+func (p *Policy) cosignAccepted(f Facts, digest string) []CosignSignature {
+	if !p.sources.Cosign {
+		return nil
+	}
+	ok, _, _ := p.cosignSignatures(f, digest)
+	return ok
+}
+
+// cosignSigners names the teams whose keys made sigs, "qa (cosign)", sorted.
+func (p *Policy) cosignSigners(sigs []CosignSignature) []string {
+	var out []string
+	for name, t := range p.teams {
+		if slices.ContainsFunc(sigs, t.signsCosign) {
+			out = append(out, name+" (cosign)")
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // released resolves the reference as docker does, with no shortcut for a pinned
@@ -333,13 +474,18 @@ func signers(f Facts, digest string) []string {
 // teamsSigned checks that every team signed digest: one of its roles holds it, or a
 // member's key signed a role that holds it; only verified roles count. refused names the
 // first team that has not signed while a role of it was refused, and why.
-func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (signed []string, fail, refused string) {
+func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string, useNotary bool) (signed []string, fail, refused string) {
 	var problems []string
+	roles := f.Roles
+	if !useNotary {
+		roles = nil
+	}
+	cosigned := p.cosignAccepted(f, digest)
 	for _, name := range teams {
 		t := p.teams[name]
 		ok := false
 		var others []string
-		for _, rs := range f.Roles {
+		for _, rs := range roles {
 			if !t.signs(rs) {
 				continue
 			}
@@ -353,14 +499,17 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (sign
 		case ok:
 			signed = append(signed, name)
 			continue
+		case slices.ContainsFunc(cosigned, t.signsCosign):
+			signed = append(signed, name+" (cosign)")
+			continue
 		case len(others) > 0:
 			problems = append(problems, fmt.Sprintf("team %s signed %s instead", name, strings.Join(others, ", ")))
 		default:
 			problems = append(problems, fmt.Sprintf("team %s has not signed it", name))
 		}
 		if refused == "" {
-			if i := slices.IndexFunc(f.Roles, t.refused); i >= 0 {
-				refused = fmt.Sprintf("team %s: role %s was refused: %s", name, f.Roles[i].Role, f.Roles[i].Problem)
+			if i := slices.IndexFunc(roles, t.refused); i >= 0 {
+				refused = fmt.Sprintf("team %s: role %s was refused: %s", name, roles[i].Role, roles[i].Problem)
 			}
 		}
 	}
@@ -374,6 +523,11 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string) (sign
 func (t *team) refused(rs RoleSignature) bool {
 	return !rs.Verified && rs.Problem != "" && (slices.Contains(t.roles, rs.Role) ||
 		slices.ContainsFunc(rs.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] }))
+}
+
+// signsCosign tells whether a key of the team verified s.
+func (t *team) signsCosign(s CosignSignature) bool {
+	return slices.ContainsFunc(s.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] })
 }
 
 func (t *team) signs(rs RoleSignature) bool {

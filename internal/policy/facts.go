@@ -128,4 +128,61 @@ type Facts struct {
 	ReleasedTags []Target
 	// Roles are every role holding the tag, verified or not.
 	Roles []RoleSignature
+	// Cosign is the second signature source, filled in only when trust.sources lists
+	// cosign.
+	Cosign CosignFacts
+}
+
+// Binding is what a cosign signature's signed name says about the image reference it
+// is checked for. The gate works it out; the policy decides what suffices.
+type Binding int
+
+const (
+	// BindsTag: the signed docker-reference names the image's repository and tag (for a
+	// digest-only reference: the repository, with any tag).
+	BindsTag Binding = iota + 1
+	// BindsRepository: the signature names the repository without a tag (cosign sign's
+	// default) or no name at all (a bundle without trustctl's tag annotation).
+	BindsRepository
+	// BindsOther: the signature names another tag, another repository or a digest.
+	BindsOther
+)
+
+// CosignSignature is a cosign signature over a digest that one or more of the policy's
+// keys verified, offline, from the trust dir.
+type CosignSignature struct {
+	Digest string   `json:"digest"`
+	Format string   `json:"format"`  // legacy (.sig image) or bundle (v3 referrer)
+	KeyIDs []string `json:"key_ids"` // the IDs of the policy keys that verify it, in both forms
+	// Binding is how the signed name relates to Facts.Image; SignedFor is that name
+	// ("" when the signature names none).
+	Binding   Binding `json:"binding"`
+	SignedFor string  `json:"signed_for,omitempty"`
+}
+
+func (b Binding) String() string {
+	switch b {
+	case BindsTag:
+		return "tag"
+	case BindsRepository:
+		return "repository"
+	case BindsOther:
+		return "other"
+	}
+	return fmt.Sprintf("Binding(%d)", int(b))
+}
+
+// MarshalText writes the binding as its name in reports.
+func (b Binding) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// CosignFacts is what the trust dir holds about an image's cosign signatures.
+type CosignFacts struct {
+	// TagDigest is the digest the registry served for Image.Tag when fetch ran, ""
+	// when fetch recorded none.
+	TagDigest string `json:"tag_digest,omitempty"`
+	// Signatures are the verified signatures over the digests of interest (the
+	// reference's, the notary release's, TagDigest), in a stable order.
+	Signatures []CosignSignature `json:"signatures,omitempty"`
+	// Problem is why the cached cosign data could not be read, "" when it could.
+	Problem string `json:"problem,omitempty"`
 }

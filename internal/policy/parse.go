@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,7 @@ func unwrapPath(err error) error {
 type parser struct {
 	file, dir string
 	warnings  []string
+	sourcesAt *yaml.Node // trust.sources, for the warning about cosign without keys
 }
 
 func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -168,7 +171,7 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 	if v.val.Kind != yaml.ScalarNode || v.val.ShortTag() != "!!int" || v.val.Value != "1" {
 		return nil, ps.errf(v.val, "unsupported policy version %q, want 1", v.val.Value)
 	}
-	p := &Policy{file: ps.file, onUnpinned: ActionWarn, expired: ActionDeny, teams: map[string]*team{}}
+	p := &Policy{file: ps.file, onUnpinned: ActionWarn, expired: ActionDeny, teams: map[string]*team{}, sources: Sources{Notary: true}}
 	if f, ok := top["trust"]; ok {
 		if err := ps.trust(f.val, p); err != nil {
 			return nil, err
@@ -204,13 +207,19 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 			return nil, err
 		}
 	}
+	if p.sources.Cosign && len(p.Keys()) == 0 {
+		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists cosign, but no team has a key file (members or keys as PEM): no cosign signature can count").Error())
+	}
 	p.warnings = ps.warnings
 	return p, nil
 }
 
 func (ps *parser) trust(n *yaml.Node, p *Policy) error {
-	fs, err := ps.fields(n, "trust", "pins", "on_unpinned", "expired")
+	fs, err := ps.fields(n, "trust", "pins", "on_unpinned", "expired", "sources", "notary_until", "tag_binding")
 	if err != nil {
+		return err
+	}
+	if err := ps.sources(n, fs, p); err != nil {
 		return err
 	}
 	for _, setting := range []struct {
@@ -246,6 +255,56 @@ func (ps *parser) trust(n *yaml.Node, p *Policy) error {
 		}
 		pin.Label = label("trust.pins", i, pin.pattern)
 		p.pins = append(p.pins, pin)
+	}
+	return nil
+}
+
+// sources reads trust.sources, trust.notary_until and trust.tag_binding.
+func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
+	if f, ok := fs["sources"]; ok {
+		ps.sourcesAt = f.val
+		names, nodes, err := ps.strs(f.val, "trust.sources")
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return ps.errf(f.val, "trust.sources is empty (list notary, cosign or both)")
+		}
+		p.sources = Sources{}
+		for i, name := range names {
+			dst := map[string]*bool{"notary": &p.sources.Notary, "cosign": &p.sources.Cosign}[name]
+			switch {
+			case dst == nil:
+				return ps.errf(nodes[i], "trust.sources[%d] must be notary or cosign, not %q", i, name)
+			case *dst:
+				return ps.errf(nodes[i], "trust.sources[%d]: %s is listed twice", i, name)
+			}
+			*dst = true
+		}
+	}
+	if f, ok := fs["notary_until"]; ok {
+		day, err := ps.str(f.val, "trust.notary_until")
+		if err != nil {
+			return err
+		}
+		t, err := time.Parse(time.DateOnly, day)
+		if err != nil {
+			return ps.errf(f.val, "trust.notary_until: %q is not a date (YYYY-MM-DD)", day)
+		}
+		if !p.sources.Notary || !p.sources.Cosign {
+			return ps.errf(f.val, "trust.notary_until needs trust.sources [notary, cosign]: after it, cosign is the only source")
+		}
+		// Notary v1 counts through that day, in UTC, as an exception does.
+		p.notaryUntil, p.notaryDay = t.AddDate(0, 0, 1), day
+	}
+	if f, ok := fs["tag_binding"]; ok {
+		s, err := ps.oneOf(f.val, "trust.tag_binding", "required", "digest")
+		if err != nil {
+			return err
+		}
+		if s == "digest" {
+			p.tagBinding = TagBindingDigest
+		}
 	}
 	return nil
 }
@@ -327,7 +386,7 @@ func (ps *parser) teams(n *yaml.Node, p *Policy) error {
 			return ps.errf(k, "duplicate team %q", name)
 		}
 		what := "teams." + name
-		fs, err := ps.fields(v, what, "roles", "members")
+		fs, err := ps.fields(v, what, "roles", "members", "keys")
 		if err != nil {
 			return err
 		}
@@ -350,64 +409,88 @@ func (ps *parser) teams(n *yaml.Node, p *Policy) error {
 				return err
 			}
 			for i, m := range members {
-				ids, err := ps.memberIDs(m)
+				if keyID.MatchString(m) {
+					t.keyIDs[strings.ToLower(m)] = true
+					continue
+				}
+				key, err := ps.publicKey(m)
 				if err != nil {
 					return ps.errf(nodes[i], "%s.members[%d]: %v", what, i, err)
 				}
-				for _, id := range ids {
-					t.keyIDs[id] = true
+				t.add(key)
+			}
+		}
+		if f, ok := fs["keys"]; ok {
+			files, nodes, err := ps.strs(f.val, what+".keys")
+			if err != nil {
+				return err
+			}
+			for i, m := range files {
+				key, err := ps.publicKey(m)
+				if err != nil {
+					return ps.errf(nodes[i], "%s.keys[%d]: %v", what, i, err)
 				}
+				t.add(key)
 			}
 		}
 		if len(t.roles) == 0 && len(t.keyIDs) == 0 {
-			return ps.errf(k, "team %q has neither roles nor members", name)
+			return ps.errf(k, "team %q has neither roles, members nor keys", name)
 		}
 		p.teams[name] = t
 	}
 	return nil
 }
 
-// memberIDs are the key IDs of a member: a literal key ID, or both IDs of the first
-// certificate or public key in a PEM file.
-func (ps *parser) memberIDs(m string) ([]string, error) {
-	if keyID.MatchString(m) {
-		return []string{strings.ToLower(m)}, nil
+// add makes key one of the team's: its IDs match Notary v1 role signatures, the key
+// verifies cosign signatures.
+func (t *team) add(key Key) {
+	key.Team = t.name
+	for _, id := range key.IDs {
+		t.keyIDs[id] = true
 	}
+	t.keys = append(t.keys, key)
+}
+
+// publicKey is the first certificate or public key of a PEM file, with both its key
+// IDs (certificate ID and canonical ID, which are equal for a bare public key).
+func (ps *parser) publicKey(m string) (Key, error) {
 	data, err := fsread.ReadFile(ps.path(m), fsread.PEMLimit)
 	if err != nil {
-		return nil, err
+		return Key{}, err
 	}
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 		var key tuf.PublicKey
+		var pub crypto.PublicKey
 		switch block.Type {
 		case "CERTIFICATE":
 			cert, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
+				return Key{}, fmt.Errorf("%s: %w", m, err)
 			}
+			pub = cert.PublicKey
 			key, err = tuf.PublicKeyFromCertificate(cert)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
+				return Key{}, fmt.Errorf("%s: %w", m, err)
 			}
 		case "PUBLIC KEY":
-			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+			pub, err = x509.ParsePKIXPublicKey(block.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
+				return Key{}, fmt.Errorf("%s: %w", m, err)
 			}
 			key, err = tuf.PublicKeyFromCrypto(pub)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
+				return Key{}, fmt.Errorf("%s: %w", m, err)
 			}
 		default:
 			continue
 		}
 		canonical, err := key.CanonicalID()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, err)
+			return Key{}, fmt.Errorf("%s: %w", m, err)
 		}
-		return []string{key.ID(), canonical}, nil
+		return Key{IDs: slices.Compact([]string{key.ID(), canonical}), Public: pub}, nil
 	}
-	return nil, fmt.Errorf("%s: no PEM certificate or public key", m)
+	return Key{}, fmt.Errorf("%s: no PEM certificate or public key", m)
 }
 
 func (ps *parser) rule(n *yaml.Node, what string, p *Policy, isRule bool) (*rule, error) {

@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{"CA without certificates", "version: 1\ntrust:\n  pins:\n    - match: r.io/**\n      ca: policy.yml\n", "policy.yml:5: trust.pins[0].ca: no PEM certificate in policy.yml"},
 		{"unreadable cert", "version: 1\nteams:\n  qa:\n    members:\n      - certs/alice.pem\n", "policy.yml:5: teams.qa.members[0]: open "},
 		{"member file without a key", "version: 1\nteams:\n  qa:\n    members: [policy.yml]\n", "policy.yml:4: teams.qa.members[0]: policy.yml: no PEM certificate or public key"},
-		{"empty team", "version: 1\nteams:\n  qa: {}\n", `policy.yml:3: team "qa" has neither roles nor members`},
+		{"empty team", "version: 1\nteams:\n  qa: {}\n", `policy.yml:3: team "qa" has neither roles, members nor keys`},
 		{"bad role", "version: 1\nteams:\n  qa:\n    roles: [releases]\n", `policy.yml:4: teams.qa.roles[0]: "releases" is not a targets role`},
 		{"unknown team key", "version: 1\nteams:\n  qa:\n    roles: [targets/qa]\n    member: [x]\n", `policy.yml:5: unknown key "member" in teams.qa`},
 		{"exception without expires", "version: 1\nexceptions:\n  - match: r.io/x:*\n    reason: why\n", "policy.yml:3: exceptions[0]: expires is required"},
@@ -100,6 +100,8 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: 1\ndefault: {require: none}\n"))
 	f.Add([]byte("version: 1\nrules:\n  - match: &m nginx\n    require: signed\nexceptions:\n  - {match: *m, reason: r, expires: 2026-01-01}\n"))
 	f.Add([]byte("version: 1\ntrust:\n  pins: [{match: 'Registry.Example.com:0443/**', root_keys: ['" + strings.Repeat("ab", 32) + "']}]\nrules:\n  - {match: registry-1.docker.io/nginx, require: deny}\n"))
+	f.Add([]byte("version: 1\ntrust:\n  sources: [notary, cosign]\n  notary_until: 2026-12-08\n  tag_binding: digest\nteams:\n  qa: {keys: [qa.pem], roles: [targets/qa]}\n"))
+	f.Add([]byte("version: 1\ntrust: {sources: [cosign], tag_binding: required}\nrules:\n  - {match: r.io/**, require: signed}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := filepath.Join(t.TempDir(), "policy.yml")
 		p, err := Parse(file, data)
@@ -114,9 +116,15 @@ func FuzzParsePolicy(f *testing.F) {
 				t.Fatalf("warning %q: not one line naming the file", w)
 			}
 		}
-		d := p.Evaluate(Facts{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}}, now)
-		if d.Rule == "" || d.Reason == "" {
-			t.Fatalf("decision without rule or reason: %+v", d)
+		for _, f := range []Facts{
+			{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}},
+			{Image: Image{Repo: "docker.io/library/nginx", Tag: "latest"}, Trust: &TrustProblem{Kind: TrustMissing, Reason: "none"},
+				Cosign: CosignFacts{TagDigest: "sha256:" + strings.Repeat("a", 64), Signatures: []CosignSignature{{Digest: "sha256:" + strings.Repeat("a", 64), KeyIDs: []string{"x"}, Binding: BindsOther}}}},
+		} {
+			d := p.Evaluate(f, now)
+			if d.Rule == "" || d.Reason == "" {
+				t.Fatalf("decision without rule or reason: %+v", d)
+			}
 		}
 	})
 }

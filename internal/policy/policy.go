@@ -4,9 +4,11 @@
 package policy
 
 import (
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -73,6 +75,44 @@ type Policy struct {
 	def        *rule
 	exceptions []*exception
 	warnings   []string
+	sources    Sources
+	// notaryUntil is the first instant Notary v1 no longer counts as a signature
+	// source; zero when it always does.
+	notaryUntil time.Time
+	notaryDay   string // as written
+	tagBinding  TagBinding
+}
+
+// Sources are the signature schemes whose verified signatures count (trust.sources).
+type Sources struct {
+	Notary, Cosign bool
+}
+
+// TagBinding is trust.tag_binding: what a cosign signature must say about the tag of a
+// repo:tag reference that only cosign signed.
+type TagBinding int
+
+const (
+	// TagBindingRequired: the signed docker-reference must name the tag.
+	TagBindingRequired TagBinding = iota
+	// TagBindingDigest: a signature naming the repository only (cosign sign's default,
+	// and every bundle) counts for any tag that points at the digest.
+	TagBindingDigest
+)
+
+func (b TagBinding) String() string {
+	if b == TagBindingDigest {
+		return "digest"
+	}
+	return "required"
+}
+
+// Key is a public key the policy trusts for cosign signatures, with the team it belongs
+// to and both its key IDs.
+type Key struct {
+	Team   string
+	IDs    []string // certificate ID (for a certificate) and canonical ID
+	Public crypto.PublicKey
 }
 
 // Pin is a root pin for the trust layer: the root of a repository it covers must be
@@ -88,7 +128,8 @@ type Pin struct {
 type team struct {
 	name   string
 	roles  []string
-	keyIDs map[string]bool // every member's IDs in both forms
+	keyIDs map[string]bool // every member's and key's IDs in both forms
+	keys   []Key           // the public keys of PEM members and keys, for cosign
 }
 
 type rule struct {
@@ -119,6 +160,31 @@ func (p *Policy) OnUnpinned() Action { return p.onUnpinned }
 
 // Expired is trust.expired: deny, or warn like docker's allow-expired-trust-cache.
 func (p *Policy) Expired() Action { return p.expired }
+
+// Sources is trust.sources: the schemes whose signatures count, at any time.
+func (p *Policy) Sources() Sources { return p.sources }
+
+// NotaryCounts tells whether Notary v1 signatures count as a signature source at a
+// time: trust.sources lists notary and trust.notary_until has not passed.
+func (p *Policy) NotaryCounts(at time.Time) bool {
+	return p.sources.Notary && (p.notaryUntil.IsZero() || at.Before(p.notaryUntil))
+}
+
+// Keys are the public keys of every team, for verifying cosign signatures, in the
+// order of the teams' names and then as listed. A member given as a bare key ID has
+// no key here: a cosign signature cannot be checked against an ID.
+func (p *Policy) Keys() []Key {
+	names := make([]string, 0, len(p.teams))
+	for name := range p.teams {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []Key
+	for _, name := range names {
+		out = append(out, p.teams[name].keys...)
+	}
+	return out
+}
 
 // PinFor returns the most specific pin covering a repository (GUN), whatever the
 // spelling of its registry host.

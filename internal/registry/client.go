@@ -26,8 +26,9 @@ import (
 // DefaultTimeout bounds one call, retries included, when Options.Timeout is zero.
 const DefaultTimeout = 60 * time.Second
 
-// maxManifest bounds a manifest download (registries refuse more than 4 MiB).
-const maxManifest = 4 << 20
+// MaxManifest bounds a manifest or index download (the OCI distribution spec lets
+// registries refuse more than 4 MiB).
+const MaxManifest = 4 << 20
 
 // manifestTypes are the manifests docker signs: the index of a multi-platform image
 // or the manifest of a single one.
@@ -101,7 +102,7 @@ func (c *Client) Resolve(ctx context.Context, repo, ref string) (Descriptor, err
 	}
 	u := ep.Base().String() + "/v2/" + repo + "/manifests/" + url.PathEscape(ref)
 	res, attempts, err := ep.Do(ctx, Request{Method: http.MethodGet, URL: u, Accept: strings.Join(manifestTypes, ", "),
-		Scope: "repository:" + repo + ":pull", Limit: maxManifest, Idempotent: true})
+		Scope: "repository:" + repo + ":pull", Limit: MaxManifest, Idempotent: true})
 	if err != nil {
 		return Descriptor{}, c.wrap(ep, u, err, attempts)
 	}

@@ -46,7 +46,30 @@ func Explanation(w io.Writer, x policy.Explanation, facts policy.Facts) error {
 			}
 			rows = append(rows, []string{r.Role, r.Tag, r.Digest, strings.Join(r.KeyIDs, ", "), state})
 		}
-		return Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "STATE"}, rows)
+		if err := Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "STATE"}, rows); err != nil {
+			return err
+		}
 	}
-	return nil
+	return cosignSignatures(w, facts.Cosign)
+}
+
+// cosignSignatures lists the cosign signatures that policy keys verified, with what
+// each signed name binds.
+func cosignSignatures(w io.Writer, c policy.CosignFacts) error {
+	if c.Problem != "" {
+		fmt.Fprintf(w, "\nCosign data: %s\n", c.Problem)
+	}
+	if len(c.Signatures) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nCosign signatures\n")
+	rows := make([][]string, 0, len(c.Signatures))
+	for _, s := range c.Signatures {
+		signedFor := s.SignedFor
+		if signedFor == "" {
+			signedFor = "-"
+		}
+		rows = append(rows, []string{s.Format, s.Digest, signedFor, s.Binding.String(), strings.Join(s.KeyIDs, ", ")})
+	}
+	return Table(w, []string{"FORMAT", "DIGEST", "SIGNED FOR", "BINDS", "SIGNED BY KEYS"}, rows)
 }

@@ -24,6 +24,8 @@ const (
 	ruleException
 	ruleShadowed
 	ruleProvider
+	ruleTagMismatch
+	ruleTagUnbound
 )
 
 var findingRules = []findingRule{
@@ -49,6 +51,10 @@ var findingRules = []findingRule{
 		"docker's lookup (GetTargetByName in targets/releases, then targets) first meets the tag in a delegated role other than targets/releases, and docker pulls only from targets/releases or targets: it refuses the tag.", "error"},
 	ruleProvider: {"TRUSTCTL011", "ProviderService", "Service runs no image",
 		"A provider: service is run by a plugin, not from an image: there is no signature to verify.", "note"},
+	ruleTagMismatch: {"TRUSTCTL012", "CosignTagMismatch", "A cosign signature names another tag",
+		"The only cosign signatures by policy keys on the image's digest name another tag or image in their signed docker-reference: a signature for one tag does not sign another that points at the same digest.", "error"},
+	ruleTagUnbound: {"TRUSTCTL013", "CosignTagUnbound", "A cosign signature does not name the tag",
+		"The cosign signatures by policy keys on the image's digest name the repository only (cosign sign's default) and trust.tag_binding is required: sign with --sign-container-identity REPO:TAG.", "error"},
 }
 
 // classify returns the index of the rule d is a finding of; ok is false for a pass
@@ -79,6 +85,10 @@ func classify(d policy.Decision) (rule int, ok bool) {
 		return ruleUnsigned, true
 	case policy.CodeShadowed:
 		return ruleShadowed, true
+	case policy.CodeTagMismatch:
+		return ruleTagMismatch, true
+	case policy.CodeTagUnbound:
+		return ruleTagUnbound, true
 	}
 	return ruleDenied, true
 }

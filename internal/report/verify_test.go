@@ -623,10 +623,32 @@ func TestFindingRulesComplete(t *testing.T) {
 			t.Errorf("finding rule %d has no entry", i)
 		}
 	}
-	if len(findingRules) != ruleProvider+1 {
-		t.Errorf("%d finding rules, want %d", len(findingRules), ruleProvider+1)
+	if len(findingRules) != ruleTagUnbound+1 {
+		t.Errorf("%d finding rules, want %d", len(findingRules), ruleTagUnbound+1)
 	}
 	if i, ok := classify(policy.Decision{Result: policy.Pass, Code: policy.CodeProvider}); !ok || findingRules[i].ID != "TRUSTCTL011" {
 		t.Errorf("provider service classified as %v, %v", i, ok)
+	}
+}
+
+// A cosign signature naming another tag, or only the repository, is a finding of its
+// own rule.
+func TestClassifyCosignBinding(t *testing.T) {
+	id := strings.Repeat("ab", 32)
+	pol, err := policy.Parse("policy.yml", []byte("version: 1\ntrust: {sources: [cosign]}\nteams:\n  qa: {members: ["+id+"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for binding, want := range map[policy.Binding]string{policy.BindsOther: "TRUSTCTL012", policy.BindsRepository: "TRUSTCTL013", policy.BindsTag: ""} {
+		f := policy.Facts{Image: image(t, "registry.example.com/app:1"), Cosign: policy.CosignFacts{TagDigest: digestA,
+			Signatures: []policy.CosignSignature{{Digest: digestA, KeyIDs: []string{id}, Binding: binding, SignedFor: "registry.example.com/app:2"}}}}
+		d := pol.Evaluate(f, now)
+		got := ""
+		if i, ok := classify(d); ok {
+			got = findingRules[i].ID
+		}
+		if got != want {
+			t.Errorf("binding %d: %s %q classified %q, want %q", binding, d.Result, d.Reason, got, want)
+		}
 	}
 }

@@ -111,8 +111,8 @@ func TestHeadAndNotFound(t *testing.T) {
 	if _, _, err := c.Manifest(ctx, "dev/app", "2.0", 1<<20); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Manifest of a missing tag: %v", err)
 	}
-	if _, err := c.Referrers(ctx, "dev/app", digest); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Referrers without the API: %v", err)
+	if _, _, err := c.ReferrersIndex(ctx, "dev/app", digest); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReferrersIndex without the API or a fallback tag: %v", err)
 	}
 	if _, err := c.Blob(ctx, "dev/app", Descriptor{Digest: digest, Size: 12}); err == nil || !strings.Contains(err.Error(), "not the one asked for") {
 		t.Errorf("Blob with other content: %v", err)

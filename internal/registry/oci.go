@@ -12,9 +12,10 @@ import (
 	"strings"
 )
 
-// The calls a signature push needs (OCI distribution spec v1.1): HEAD and GET of
-// manifests and blobs, blob upload, manifest put, the referrers API. Each is one
-// Request on the registry's Endpoint, with a pull or push,pull scope.
+// The OCI distribution calls (spec v1.1) that signatures and evidence need: HEAD and GET
+// of manifests and blobs, blob upload, manifest put, an image's referrers. Each is one
+// Request on the registry's Endpoint, with a pull or push,pull scope; every body read
+// is bounded and checked against the digest it was asked by.
 
 // ErrNotFound is a manifest, blob or referrers list the registry does not have (404).
 var ErrNotFound = errors.New("not found in the registry")
@@ -128,20 +129,29 @@ const maxWriteAnswer = 64 << 10
 // maxReferrers bounds a referrers list.
 const maxReferrers = 4 << 20
 
-// Referrers returns the referrers index of digest in repo (OCI distribution 1.1
-// referrers API), or ErrNotFound when the registry does not offer the API; then the
-// referrers live in an index under the fallback tag sha256-<hex>.
-func (c *Client) Referrers(ctx context.Context, repo, digest string) ([]byte, error) {
-	res, err := c.do(ctx, Request{Method: http.MethodGet, URL: "/v2/" + repo + "/referrers/" + url.PathEscape(digest),
+// ReferrersIndex returns the image index listing the referrers of the manifest digest
+// in repo: from the OCI 1.1 referrers API (api true), else from the fallback tag
+// sha256-<hex> (OCI distribution 1.1, "referrers tag schema"), which is where cosign v3
+// and trustctl push on registries without the API. No referrers at all is ErrNotFound.
+func (c *Client) ReferrersIndex(ctx context.Context, repo, digest string) (index []byte, api bool, err error) {
+	hexDigits, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hexDigits) != 64 || strings.Trim(hexDigits, "0123456789abcdef") != "" {
+		return nil, false, fmt.Errorf("referrers of %q in %s: not a sha256 digest", Clean(digest), repo)
+	}
+	res, err := c.do(ctx, Request{Method: http.MethodGet, URL: "/v2/" + repo + "/referrers/" + digest,
 		Accept: mediaTypeOCIIndex, Scope: pullScope(repo), Limit: maxReferrers, Idempotent: true})
-	if err != nil {
-		return nil, err
+	// A registry without the API answers 404 (distribution v3), 400 or 405, or 200 with
+	// something that is not an index (a web page); then the fallback tag holds them.
+	if err == nil && strings.HasPrefix(res.Header.Get("Content-Type"), mediaTypeOCIIndex) {
+		return res.Body, true, nil
 	}
-	// A registry without the API may answer 200 with something else (a web page).
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, mediaTypeOCIIndex) {
-		return nil, fmt.Errorf("%w: referrers API answered %q", ErrNotFound, Clean(ct))
+	var se *StatusError
+	if err != nil && !errors.Is(err, ErrNotFound) &&
+		!(errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusMethodNotAllowed)) {
+		return nil, false, err
 	}
-	return res.Body, nil
+	index, _, err = c.Manifest(ctx, repo, "sha256-"+hexDigits, maxReferrers, mediaTypeOCIIndex)
+	return index, false, err
 }
 
 func pullScope(repo string) string { return "repository:" + repo + ":pull" }
