@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/distribution/reference"
 )
 
 // Pattern matches normalised image references. It is written like a reference:
@@ -80,22 +82,12 @@ func ParsePattern(s string) (*Pattern, error) {
 
 // validHost accepts host[:port], as docker does.
 func validHost(h string) bool {
-	if i := strings.LastIndexByte(h, ':'); i > strings.LastIndexByte(h, ']') {
-		port := h[i+1:]
-		if port == "" || strings.Trim(port, "0123456789") != "" {
-			return false
-		}
-		h = h[:i]
-	}
-	if h == "" {
-		return false
-	}
-	for _, r := range h {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
-			return false
-		}
-	}
-	return true
+	// docker's grammar of a registry host (distribution/reference: domain names,
+	// [IPv6], an optional numeric port), which a reference's domain must meet too;
+	// Parse, unlike ParseNormalizedNamed, keeps index.docker.io as written.
+	ref, err := reference.Parse(h + "/x")
+	named, ok := ref.(reference.Named)
+	return err == nil && ok && reference.Domain(named) == h
 }
 
 func isPathChar(r rune) bool {

@@ -121,6 +121,7 @@ func TestPatternErrors(t *testing.T) {
 		"registry.example.com/a b", "registry.example.com//a", "registry.example.com/a/",
 		"registry.example.com/***", "nginx:**", "nginx:", "nginx@", "nginx@sha256:**",
 		"registry.example.com/[ab]", "registry.example.com/a?", "nginx:tag/x",
+		"::443/app", "-registry.example.com/app", "registry..example.com/app", "[::1/app", "registry.example.com:port/app",
 	} {
 		if p, err := ParsePattern(s); err == nil {
 			t.Errorf("ParsePattern(%q) = %s, want an error", s, p.Normalized())
