@@ -32,12 +32,13 @@ func applyConventions(root *cobra.Command) {
 	walk(root)
 }
 
-// refuseUnknownSubcommands makes every group command (key, delegate, policy, …) treat
-// an argument that names no subcommand as a usage error, as cobra does only at the
-// root: without it `trustctl key lsit` prints help and exits 0, so a mistyped CI step
-// passes. A group without arguments still prints its help.
+// refuseUnknownSubcommands makes the root and every group command (key, delegate,
+// policy, …) treat an argument that names no subcommand as a usage error on one line:
+// cobra does so only at the root, with a multi-line message, and without it `trustctl
+// key lsit` prints help and exits 0, so a mistyped CI step passes. A group without
+// arguments still prints its help.
 func refuseUnknownSubcommands(cmd *cobra.Command) {
-	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+	if !cmd.HasSubCommands() || cmd.Runnable() {
 		return
 	}
 	cmd.Args = cobra.ArbitraryArgs

@@ -20,6 +20,8 @@ func (a *app) delegateCommand() *cobra.Command {
 		Use:     "delegate",
 		Example: "  trustctl delegate list registry.example.com/team/app\n  trustctl delegate add registry.example.com/team/app qa --cert alice.crt",
 		Short:   "Manage the delegations (signers) of a repository",
+		// docker trust's name for them
+		SuggestFor: []string{"signer", "signers"},
 	}
 	cmd.AddCommand(a.delegateAddCommand(), a.delegateListCommand(), a.delegateRemoveCommand())
 	return cmd

@@ -30,6 +30,9 @@ func alreadyShown(err error) bool {
 // usageError is a mistake in the command line itself (an unknown command or flag, a
 // wrong number of arguments): it names the command and shows its usage line.
 func usageError(cmd *cobra.Command, err error) error {
+	if !cmd.HasParent() { // the root: "trustctl: " prefixes every error already
+		return exitcode.Mark(exitcode.ErrUsage, fmt.Errorf("%w (usage: %s)", err, cmd.UseLine()))
+	}
 	return exitcode.Mark(exitcode.ErrUsage, fmt.Errorf("%s: %w (usage: %s)", commandName(cmd), err, cmd.UseLine()))
 }
 

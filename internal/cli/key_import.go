@@ -22,9 +22,11 @@ func (a *app) keyImportCommand() *cobra.Command {
 	var role, gun string
 	var force bool
 	cmd := &cobra.Command{
-		Use:     "import FILE|BUNDLE --role ROLE",
-		Example: "  trustctl key import alice.key --role alice\n  trustctl key import ucp-bundle-alice.zip --role alice",
-		Short:   "Import a PEM private key, or the key of an MKE/UCP client bundle, encrypted",
+		Use: "import FILE|BUNDLE --role ROLE",
+		// docker trust key load's name for it
+		SuggestFor: []string{"load"},
+		Example:    "  trustctl key import alice.key --role alice\n  trustctl key import ucp-bundle-alice.zip --role alice",
+		Short:      "Import a PEM private key, or the key of an MKE/UCP client bundle, encrypted",
 		Long: "Import private keys into the trust dir, encrypted with the passphrase for ROLE. FILE holds " +
 			"one or more PEM private keys (PKCS#8, EC, RSA, or encrypted); a BUNDLE is a client bundle zip " +
 			"or folder, whose key.pem is imported.",

@@ -69,6 +69,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Long:          "trustctl signs images, manages delegations and keys, and verifies deployments against Notary v1 trust data (~/.docker/trust).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as docker, notary and cosign users type it
+		Version: versionLine(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.loadConfig(cmd)
 		},
@@ -82,6 +84,7 @@ func (a *app) rootCommand() *cobra.Command {
 	flags.String("log-level", "warn", "log level: debug|info|warn|error (debug adds the detail of each step)")
 	flags.String("log-format", "text", "log format on stderr: text (one line per message) or json (structured, for machines)")
 
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
 		a.versionCommand(),
 		a.completionCommand(),

@@ -18,14 +18,19 @@ func (a *app) versionCommand() *cobra.Command {
 		Short:   "Print trustctl's version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := version
-			if v == "dev" {
-				if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-					v = info.Main.Version
-				}
-			}
-			_, err := fmt.Fprintf(a.streams.Out, "trustctl %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(a.streams.Out, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `trustctl version` and `trustctl --version` print.
+func versionLine() string {
+	v := version
+	if v == "dev" {
+		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+	}
+	return fmt.Sprintf("trustctl %s (%s, %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
