@@ -268,14 +268,14 @@ func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
 			return err
 		}
 		if len(names) == 0 {
-			return ps.errf(f.val, "trust.sources is empty (list notary, cosign or both)")
+			return ps.errf(f.val, "trust.sources is empty (list notary, cosign, evidence)")
 		}
 		p.sources = Sources{}
 		for i, name := range names {
-			dst := map[string]*bool{"notary": &p.sources.Notary, "cosign": &p.sources.Cosign}[name]
+			dst := map[string]*bool{"notary": &p.sources.Notary, "cosign": &p.sources.Cosign, "evidence": &p.sources.Evidence}[name]
 			switch {
 			case dst == nil:
-				return ps.errf(nodes[i], "trust.sources[%d] must be notary or cosign, not %q", i, name)
+				return ps.errf(nodes[i], "trust.sources[%d] must be notary, cosign or evidence, not %q", i, name)
 			case *dst:
 				return ps.errf(nodes[i], "trust.sources[%d]: %s is listed twice", i, name)
 			}
