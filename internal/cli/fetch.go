@@ -142,7 +142,7 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		// Notary v1 data.
 		cosignOnly := (withCosign || withEvidence) && errors.Is(errs[i], client.ErrNotInitialized)
 		if cosignOnly {
-			a.log.Warn("no Notary v1 trust data; fetching cosign signatures and evidence only", "repository", gun)
+			a.log.Warn("no Notary v1 trust data; fetching "+otherSources(withCosign, withEvidence)+" only", "repository", gun)
 			errs[i] = nil
 		}
 		if errs[i] != nil {
@@ -177,6 +177,17 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// otherSources names what fetch downloads besides Notary v1 data.
+func otherSources(cosign, evidence bool) string {
+	switch {
+	case cosign && evidence:
+		return "cosign signatures and evidence"
+	case cosign:
+		return "cosign signatures"
+	}
+	return "evidence"
 }
 
 // fetchCosign downloads the cosign signatures of gun's references in use: of the

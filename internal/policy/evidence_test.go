@@ -136,6 +136,16 @@ func TestEvidenceBesideNotary(t *testing.T) {
 	if d := deny.Evaluate(f, now); d.Code != CodeUnpinned {
 		t.Fatalf("unpinned, deny: %s %s", d.Code, d.Reason)
 	}
+	// The server closes: Notary v1 counts through notary_until, the evidence after it.
+	closing, _ := testPolicy(t, "version: 1\ntrust:\n  sources: [notary, evidence]\n  notary_until: 2026-06-30\n")
+	f = Facts{Image: img(t, "r.io/app:1"), Release: release("1", digestA)}
+	if d := closing.Evaluate(f, after); d.Result == Pass || !strings.Contains(d.Reason, "count only as evidence after 2026-06-30") {
+		t.Fatalf("notary release after notary_until: %s %s", d.Result, d.Reason)
+	}
+	f.Evidence = EvidenceFacts{TagDigest: digestA, Claims: []EvidenceClaim{rel}}
+	if d := closing.Evaluate(f, after); d.Result != Warn || !strings.Contains(d.Reason, "(evidence 2026-06-01)") {
+		t.Fatalf("evidence after notary_until: %s %s", d.Result, d.Reason)
+	}
 	if s := unpinned.Sources(); s.Notary || s.Cosign || !s.Evidence {
 		t.Errorf("sources %+v, want evidence only", s)
 	}

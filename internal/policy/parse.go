@@ -291,8 +291,8 @@ func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
 		if err != nil {
 			return ps.errf(f.val, "trust.notary_until: %q is not a date (YYYY-MM-DD)", day)
 		}
-		if !p.sources.Notary || !p.sources.Cosign {
-			return ps.errf(f.val, "trust.notary_until needs trust.sources [notary, cosign]: after it, cosign is the only source")
+		if !p.sources.Notary || !p.sources.Cosign && !p.sources.Evidence {
+			return ps.errf(f.val, "trust.notary_until needs trust.sources [notary, cosign] (or evidence): after it, Notary v1 counts only as evidence")
 		}
 		// Notary v1 counts through that day, in UTC, as an exception does.
 		p.notaryUntil, p.notaryDay = t.AddDate(0, 0, 1), day
