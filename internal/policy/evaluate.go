@@ -294,15 +294,17 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 		var trouble bool
 		digest, what, code, fail, trouble = p.cosignReleased(f)
 		byCosign = true
+		if len(fails) > 0 && fail != "" {
+			fail = strings.Join(append(fails, fail), "; ")
+		}
 		if trouble {
 			d.Result, d.Reason, d.Code = TrustError, fail, CodeTrustData
 			return
 		}
+	} else if fail != "" && len(fails) > 0 {
+		fail = strings.Join(append(fails, fail), "; ")
 	}
 	if fail != "" {
-		if len(fails) > 0 && (byCosign || len(fails) > 1 || fails[0] != fail) {
-			fail = strings.Join(append(fails, fail), "; ")
-		}
 		if p.sources.Notary && !p.NotaryCounts(at) && f.Release != nil {
 			fail += "; Notary v1 signatures count only as evidence after " + p.notaryDay
 		}
