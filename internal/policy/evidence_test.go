@@ -150,3 +150,16 @@ func TestEvidenceBesideNotary(t *testing.T) {
 		t.Errorf("sources %+v, want evidence only", s)
 	}
 }
+
+func TestEvidenceWithoutPinsWarns(t *testing.T) {
+	p, err := Parse("policy.yml", []byte("version: 1\ntrust:\n  sources: [evidence]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := p.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "policy.yml:3: trust.sources lists evidence, but trust.pins is empty") {
+		t.Errorf("warnings %q", w)
+	}
+	if p, _ := testPolicy(t, evidencePolicy); len(p.Warnings()) != 0 {
+		t.Errorf("warnings with pins: %q", p.Warnings())
+	}
+}

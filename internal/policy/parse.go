@@ -210,6 +210,11 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 	if p.sources.Cosign && len(p.Keys()) == 0 {
 		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists cosign, but no team has a key file (members or keys as PEM): no cosign signature can count").Error())
 	}
+	if p.sources.Evidence && len(p.pins) == 0 {
+		// Evidence carries its own root: without a pin, whoever can push to the
+		// repository can attach evidence signed by a root of their own.
+		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists evidence, but trust.pins is empty: each evidence's own root is trusted (pin the roots with trustctl policy pin)").Error())
+	}
 	p.warnings = ps.warnings
 	return p, nil
 }
