@@ -12,11 +12,14 @@ import (
 
 	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
+	"github.com/trustctl/trustctl/internal/migrate"
 	"github.com/trustctl/trustctl/internal/policy"
+	"github.com/trustctl/trustctl/internal/registry"
 	"github.com/trustctl/trustctl/internal/sigcache"
 	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/client"
 	"github.com/trustctl/trustctl/internal/trust/store"
+	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
 // defaultFetchTimeout bounds a whole fetch. A healthy server answers a repository in
@@ -31,6 +34,7 @@ type fetchOptions struct {
 	policyFile string
 	timeout    time.Duration
 	cosign     bool
+	evidence   bool
 }
 
 func (a *app) fetchCommand() *cobra.Command {
@@ -45,7 +49,9 @@ func (a *app) fetchCommand() *cobra.Command {
 			"applies the policy's trust.pins as verify does, and --root-key and --root-ca pin the root, " +
 			"instead of trusting the first one seen: a root failing its pin never enters the trust dir. " +
 			"With --cosign, or a policy whose trust.sources lists cosign, the cosign signatures of the digests " +
-			"in use (and each tag's digest on the registry) are downloaded too, unverified, for verify to check offline.",
+			"in use (and each tag's digest on the registry) are downloaded too, unverified, for verify to check offline. " +
+			"With --evidence, or a policy whose trust.sources lists evidence, so are the evidence artifacts `migrate --evidence` " +
+			"attached to those digests: `verify --evidence` re-verifies the original Notary v1 signatures from them, with no notary server.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.fetch(cmd.Context(), o, args)
 		},
@@ -56,6 +62,7 @@ func (a *app) fetchCommand() *cobra.Command {
 	f.StringVar(&o.policyFile, "policy", "", "policy file whose trust.pins pin the roots, as in verify")
 	f.DurationVar(&o.timeout, "timeout", defaultFetchTimeout, "give up on the whole fetch after this long (each request also has its own limit)")
 	f.BoolVar(&o.cosign, "cosign", false, "also download the cosign signatures of the images' digests, for verify (implied by a --policy whose trust.sources lists cosign)")
+	f.BoolVar(&o.evidence, "evidence", false, "also download the evidence artifacts of the images' digests (`migrate --evidence`), for verify --evidence (implied by a --policy whose trust.sources lists evidence)")
 	return cmd
 }
 
@@ -99,13 +106,20 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		}
 	}
 	withCosign := o.cosign || pol != nil && pol.Sources().Cosign
+	withEvidence := o.evidence || pol != nil && pol.Sources().Evidence
 	if len(guns) == 0 {
 		return errors.New("give repositories or -f STACKFILE")
 	}
 	slices.Sort(guns)
 	guns = slices.Compact(guns)
+	// A policy that no longer lists notary as a source needs nothing of the notary
+	// server, which may be gone: only cosign signatures and evidence are fetched.
+	withNotary := pol == nil || pol.Sources().Notary
 	repos := make([]*client.Repository, len(guns))
 	for i, gun := range guns {
+		if !withNotary {
+			break
+		}
 		copts := client.Options{Now: opts.Now, Pin: opts.Pin}
 		if pol != nil {
 			copts.Pin = gate.TrustPin(pol, gun)
@@ -116,15 +130,19 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bar := a.progress("fetching repositories", len(repos))
-	metas, errs := client.FetchAll(ctx, repos, bar.Increment)
-	bar.Done()
+	metas, errs := make([]*tuf.Repository, len(guns)), make([]error, len(guns))
+	if withNotary {
+		bar := a.progress("fetching repositories", len(repos))
+		metas, errs = client.FetchAll(ctx, repos, bar.Increment)
+		bar.Done()
+	}
 	for i, gun := range guns {
 		meta := metas[i]
-		// An image that only cosign signed has no Notary v1 data.
-		cosignOnly := withCosign && errors.Is(errs[i], client.ErrNotInitialized)
+		// An image that only cosign signed, or whose notary server has forgotten it, has no
+		// Notary v1 data.
+		cosignOnly := (withCosign || withEvidence) && errors.Is(errs[i], client.ErrNotInitialized)
 		if cosignOnly {
-			a.log.Warn("no Notary v1 trust data; fetching cosign signatures only", "repository", gun)
+			a.log.Warn("no Notary v1 trust data; fetching "+otherSources(withCosign, withEvidence)+" only", "repository", gun)
 			errs[i] = nil
 		}
 		if errs[i] != nil {
@@ -135,7 +153,7 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 			errs[i] = fmt.Errorf("fetch %s: %w", gun, errs[i])
 			continue
 		}
-		if !cosignOnly {
+		if withNotary && !cosignOnly {
 			if meta.TrustOnFirstUse {
 				a.log.Warn("root not pinned: trusted as first seen (pin it with --policy and `trustctl policy pin`)", "repository", gun)
 			}
@@ -149,16 +167,66 @@ func (a *app) fetch(ctx context.Context, o fetchOptions, args []string) error {
 		if withCosign {
 			if err := a.fetchCosign(ctx, gun, refs, pol, opts.Now); err != nil {
 				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: cosign signatures: %w", gun, err))
+				continue
+			}
+		}
+		if withEvidence {
+			if err := a.fetchEvidence(ctx, gun, refs, pol, opts.Now); err != nil {
+				errs[i] = exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("fetch %s: evidence: %w", gun, err))
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// otherSources names what fetch downloads besides Notary v1 data.
+func otherSources(cosign, evidence bool) string {
+	switch {
+	case cosign && evidence:
+		return "cosign signatures and evidence"
+	case cosign:
+		return "cosign signatures"
+	}
+	return "evidence"
+}
+
 // fetchCosign downloads the cosign signatures of gun's references in use: of the
 // digest Notary v1 releases for each tag, of the digest the registry serves for it, and
 // of pinned digests. Verify checks them offline.
 func (a *app) fetchCosign(ctx context.Context, gun string, refs []imageRef, pol *policy.Policy, now time.Time) error {
+	dir := store.Dir{Root: a.trustDir()}
+	reg, req, err := a.digestsInUse(gun, refs, pol, now)
+	if err != nil {
+		return err
+	}
+	n, err := sigcache.FetchRepository(ctx, dir, reg, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Out, "Fetched cosign signatures of %s: %d digests, %d legacy signatures, %d bundles\n", gun, n.Digests, n.Signatures, n.Bundles)
+	return nil
+}
+
+// fetchEvidence downloads the evidence artifacts of the same digests; verify
+// re-verifies them offline.
+func (a *app) fetchEvidence(ctx context.Context, gun string, refs []imageRef, pol *policy.Policy, now time.Time) error {
+	dir := store.Dir{Root: a.trustDir()}
+	reg, req, err := a.digestsInUse(gun, refs, pol, now)
+	if err != nil {
+		return err
+	}
+	digests, artifacts, err := sigcache.FetchEvidence(ctx, dir, reg, req, migrate.ArtifactTypeEvidence)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Out, "Fetched evidence of %s: %d digests, %d evidence artifacts\n", gun, digests, artifacts)
+	return nil
+}
+
+// digestsInUse are gun's references in use, for the registry: the tags (whose digests
+// the registry serves), the pinned digests and the digests Notary v1 releases for the
+// tags in the trust dir.
+func (a *app) digestsInUse(gun string, refs []imageRef, pol *policy.Policy, now time.Time) (*registry.Client, sigcache.Request, error) {
 	req := sigcache.Request{GUN: gun}
 	for _, r := range refs {
 		if r.gun != gun {
@@ -173,22 +241,16 @@ func (a *app) fetchCosign(ctx context.Context, gun string, refs []imageRef, pol 
 	}
 	slices.Sort(req.Tags)
 	req.Tags = slices.Compact(req.Tags)
-	dir := store.Dir{Root: a.trustDir()}
 	if now.IsZero() {
 		now = time.Now()
 	}
-	for _, d := range gate.NotaryReleases(dir, gun, req.Tags, pol, now) {
+	for _, d := range gate.NotaryReleases(store.Dir{Root: a.trustDir()}, gun, req.Tags, pol, now) {
 		req.Digests = append(req.Digests, d)
 	}
 	reg, repo, err := a.registry(gun)
 	if err != nil {
-		return err
+		return nil, req, err
 	}
 	req.Repo = repo
-	n, err := sigcache.FetchRepository(ctx, dir, reg, req)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.streams.Out, "Fetched cosign signatures of %s: %d digests, %d legacy signatures, %d bundles\n", gun, n.Digests, n.Signatures, n.Bundles)
-	return nil
+	return reg, req, nil
 }

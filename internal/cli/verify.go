@@ -30,6 +30,7 @@ type verifyOptions struct {
 	envFiles   []string
 	outputs    *report.Outputs
 	pinFile    string
+	evidence   bool
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -58,6 +59,8 @@ func (a *app) verifyCommand() *cobra.Command {
 	f.Var(orderedFlag(o.outputs.AddFile), "output-file", "file for the --format just before it, else the format its extension names: .json, .sarif, .xml (JUnit) (repeatable; one format may go to stdout)")
 	f.StringVar(&o.pinFile, "pin-file", "", "on a pass, write a compose override pinning every verified image to name:tag@digest "+
 		"(deploy with -c FILE... -c PINFILE); on any other verdict, remove it")
+	f.BoolVar(&o.evidence, "evidence", false, "also count the Notary v1 signatures that `migrate --evidence` kept and `fetch --evidence` downloaded, "+
+		"re-verified offline as of their time of migration (as trust.sources: [..., evidence] does)")
 	cmd.MarkFlagRequired("policy")
 	return cmd
 }
@@ -94,6 +97,9 @@ func (a *app) runVerify(ctx context.Context, o verifyOptions, files []string) er
 	pol, err := policy.Load(o.policyFile)
 	if err != nil {
 		return err
+	}
+	if o.evidence {
+		pol = pol.WithEvidence()
 	}
 	trustDir := store.Dir{Root: a.trustDir()}
 	a.warnAll(trustDir.PermissionWarnings())

@@ -128,14 +128,19 @@ type verified struct {
 	repo    *repo.Repo
 	problem *policy.TrustProblem
 	cosign  *cosignRepo // nil unless trust.sources lists cosign
+	// evidence is nil unless trust.sources lists evidence (or verify --evidence).
+	evidence *evidenceRepo
 }
 
-// verifyRepository verifies the Notary v1 trust data of gun and, when the policy lists
-// cosign as a source, opens its cosign signatures.
+// verifyRepository verifies the Notary v1 trust data of gun and opens its cosign
+// signatures and its evidence when the policy lists them as sources.
 func verifyRepository(ctx context.Context, opts Options, gun string, now time.Time) verified {
 	v := verifyNotary(ctx, opts, gun, now)
 	if opts.Policy.Sources().Cosign {
 		v.cosign = openCosign(opts.TrustDir, gun, opts.Policy)
+	}
+	if opts.Policy.Sources().Evidence {
+		v.evidence = openEvidence(opts.TrustDir, gun, opts.Policy)
 	}
 	return v
 }
@@ -193,6 +198,9 @@ func factsFor(use stack.ImageUse, src policy.Source, v verified) policy.Facts {
 	f := notaryFacts(use, src, v)
 	if v.cosign != nil {
 		f.Cosign = v.cosign.facts(f)
+	}
+	if v.evidence != nil {
+		f.Evidence = v.evidence.facts(f)
 	}
 	return f
 }

@@ -264,6 +264,9 @@ type VerifiedEvidence struct {
 	// Artifact is the evidence manifest's digest.
 	Artifact string
 	Claims   []Claim
+	// SignedBy are, per claimed role, the keys whose signatures on the role's file
+	// verified (TUF and canonical IDs): who vouched for the tag, for team policies.
+	SignedBy map[string][]string
 	// Migrated is the recorded time of migration, at which expiry was judged.
 	Migrated time.Time
 }
@@ -295,31 +298,74 @@ func VerifyEvidence(ctx context.Context, opts VerifyEvidenceOptions) ([]Verified
 		return nil, &tuf.VerifyError{GUN: opts.GUN, Role: "evidence", File: opts.Digest, Reason: tuf.ErrNoTrustData,
 			Err: fmt.Errorf("%s@%s has no evidence artifact (trustctl migrate --evidence attaches one)", opts.GUN, opts.Digest)}
 	}
+	return verifyAll(all, opts.GUN, opts.Digest, opts.Pin)
+}
+
+// StoredEvidence is an evidence artifact as fetch kept it in the trust dir: its
+// manifest and its layers by digest, as received and not yet verified.
+type StoredEvidence struct {
+	Manifest []byte
+	Blobs    map[string][]byte
+}
+
+// VerifyStoredEvidence re-verifies, offline, the evidence artifacts of digest that
+// fetch kept, as VerifyEvidence does from the registry. Each layer must be the bytes its
+// manifest names: an altered file is refused with the role it claims to be.
+func VerifyStoredEvidence(gun, digest string, stored []StoredEvidence, pin *tuf.Pin) ([]VerifiedEvidence, error) {
+	all := make([]attachedEvidence, 0, len(stored))
+	for _, s := range stored {
+		md := cosign.Digest(s.Manifest)
+		e, layers, err := parseEvidence(s.Manifest, gun, digest, md)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range layers {
+			role := l.Annotations[KeyRole]
+			data, ok := s.Blobs[l.Digest]
+			if !ok || cosign.Digest(data) != l.Digest {
+				return nil, &tuf.VerifyError{GUN: gun, Role: role, File: tuf.FileName(role), Reason: tuf.ErrMalformed,
+					Err: fmt.Errorf("evidence %s: the file of %s is missing or altered (its bytes do not hash to %s)", md, role, l.Digest)}
+			}
+			e.files[role] = data
+		}
+		all = append(all, e)
+	}
+	return verifyAll(all, gun, digest, pin)
+}
+
+// verifyAll verifies each evidence artifact's files, judged at its time of migration,
+// and that each claimed role lists the tag with digest.
+func verifyAll(all []attachedEvidence, gun, digest string, pin *tuf.Pin) ([]VerifiedEvidence, error) {
 	var out []VerifiedEvidence
 	for _, e := range all {
-		meta, err := tuf.Verify(opts.GUN, evidenceSource(e.files), tuf.VerifyOptions{Now: e.migrated, Pin: opts.Pin})
+		meta, err := tuf.Verify(gun, evidenceSource(e.files), tuf.VerifyOptions{Now: e.migrated, Pin: pin})
 		if err != nil {
 			return nil, fmt.Errorf("evidence %s (judged at %s): %w", e.digest, e.migrated.Format(time.RFC3339), err)
 		}
+		v := VerifiedEvidence{Artifact: e.digest, Claims: e.claims, Migrated: e.migrated, SignedBy: map[string][]string{}}
 		for _, c := range e.claims {
-			if err := holds(meta, c, opts.Digest); err != nil {
+			signedBy, err := holds(meta, c, digest)
+			if err != nil {
 				return nil, fmt.Errorf("evidence %s (judged at %s): %w", e.digest, e.migrated.Format(time.RFC3339), err)
 			}
+			v.SignedBy[c.Role] = signedBy
 		}
-		out = append(out, VerifiedEvidence{Artifact: e.digest, Claims: e.claims, Migrated: e.migrated})
+		out = append(out, v)
 	}
 	return out, nil
 }
 
-// holds checks that the verified role c.Role lists c.Tag with digest, within its paths.
-// A refused role answers with the reason it was refused.
-func holds(meta *tuf.Repository, c Claim, digest string) error {
+// holds checks that the verified role c.Role lists c.Tag with digest, within its paths,
+// and returns the keys that signed the role's file. A refused role answers with the
+// reason it was refused.
+func holds(meta *tuf.Repository, c Claim, digest string) ([]string, error) {
 	for _, bad := range meta.Invalid {
 		if bad.Role == c.Role {
-			return bad
+			return nil, bad
 		}
 	}
 	var why string
+	var signedBy []string
 	found := false
 	meta.Walk(c.Tag, "", nil, func(tr *tuf.TargetsRole) bool {
 		if tr.Name != c.Role {
@@ -332,17 +378,17 @@ func holds(meta *tuf.Repository, c Claim, digest string) error {
 		case "sha256:"+hex.EncodeToString(m.Hashes[tuf.HashSHA256]) != digest:
 			why = "lists it with digest sha256:" + hex.EncodeToString(m.Hashes[tuf.HashSHA256])
 		default:
-			found = true
+			found, signedBy = true, tr.SignedBy
 		}
 		return false
 	})
 	if found {
-		return nil
+		return signedBy, nil
 	}
 	if why == "" {
 		why = "is not a verified role admitting the tag"
 	}
-	return &tuf.VerifyError{GUN: meta.GUN, Role: c.Role, File: tuf.FileName(c.Role), Reason: tuf.ErrNoTrustData,
+	return nil, &tuf.VerifyError{GUN: meta.GUN, Role: c.Role, File: tuf.FileName(c.Role), Reason: tuf.ErrNoTrustData,
 		Err: fmt.Errorf("%s:%s: %s %s", meta.GUN, c.Tag, c.Role, why)}
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustctl/trustctl/internal/cosign"
 	"github.com/trustctl/trustctl/internal/registry"
 )
 
@@ -38,6 +39,30 @@ func FuzzParseEvidence(f *testing.F) {
 				t.Fatalf("accepted layer %+v", l)
 			}
 			seen[role] = true
+		}
+	})
+}
+
+// FuzzVerifyStoredEvidence: evidence kept in the trust dir (manifest and one file, as a
+// registry served them) never panics the offline verifier, and what it accepts proves
+// claims about the digest.
+func FuzzVerifyStoredEvidence(f *testing.F) {
+	ep := &evidencePlan{
+		dp:     &digestPlan{gun: "registry.example/team/app", subject: registry.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: fuzzSubject, Size: 422}},
+		claims: []Claim{{Tag: "1.0", Role: "targets/qa"}},
+		files:  map[string][]byte{"root": []byte(`{"signed":{},"signatures":[]}`)},
+	}
+	a, err := evidenceArtifact(ep, time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(a.Manifest, a.Blobs[1].Data)
+	f.Add([]byte(`{}`), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, manifest, file []byte) {
+		stored := []StoredEvidence{{Manifest: manifest, Blobs: map[string][]byte{cosign.Digest(file): file}}}
+		got, err := VerifyStoredEvidence("registry.example/team/app", fuzzSubject, stored, nil)
+		if err == nil && (len(got) != 1 || len(got[0].Claims) == 0) {
+			t.Fatalf("accepted %+v", got)
 		}
 	})
 }

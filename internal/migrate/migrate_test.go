@@ -31,6 +31,7 @@ import (
 	"github.com/trustctl/trustctl/internal/cosign"
 	"github.com/trustctl/trustctl/internal/migrate"
 	"github.com/trustctl/trustctl/internal/registry"
+	"github.com/trustctl/trustctl/internal/sigcache"
 	"github.com/trustctl/trustctl/internal/testenv"
 	"github.com/trustctl/trustctl/internal/trust/keys"
 	"github.com/trustctl/trustctl/internal/trust/store"
@@ -477,6 +478,38 @@ func TestEvidence(t *testing.T) {
 	}
 	if _, err := f.verifyEvidence(t, "1.0", &tuf.Pin{CertIDs: []string{strings.Repeat("ab", 32)}}); !errors.Is(err, tuf.ErrPinMismatch) {
 		t.Errorf("another root pinned: %v", err)
+	}
+
+	// fetch --evidence keeps it in a trust dir; it verifies from there, offline, with
+	// the keys that signed the team's file; an altered layer is refused naming its role.
+	kept := store.Dir{Root: t.TempDir()}
+	c, err := registry.New(f.host, registry.Options{Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, arts, err := sigcache.FetchEvidence(context.Background(), kept, c, sigcache.Request{GUN: f.gun, Repo: name, Tags: []string{"1.0"}}, migrate.ArtifactTypeEvidence); err != nil || n != 1 || arts != 1 {
+		t.Fatalf("fetch evidence: %d digests, %d artifacts, %v", n, arts, err)
+	}
+	rec, _, err := sigcache.LoadEvidence(kept, f.gun, f.images["1.0"].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := []migrate.StoredEvidence{{Manifest: rec.Artifacts[0].Manifest, Blobs: rec.Artifacts[0].Blobs}}
+	offline, err := migrate.VerifyStoredEvidence(f.gun, f.images["1.0"].Digest, stored, &tuf.Pin{CertIDs: []string{rootID}})
+	if err != nil || len(offline) != 1 || len(offline[0].SignedBy[qa]) == 0 || offline[0].Artifact != got[0].Artifact {
+		t.Fatalf("stored evidence: %+v, %v", offline, err)
+	}
+	for digest, b := range stored[0].Blobs {
+		if bytes.HasPrefix(b, []byte(`{"signed"`)) {
+			altered := bytes.Clone(b)
+			altered[len(altered)/2] ^= 1
+			stored[0].Blobs[digest] = altered
+			break
+		}
+	}
+	if _, err := migrate.VerifyStoredEvidence(f.gun, f.images["1.0"].Digest, stored, &tuf.Pin{CertIDs: []string{rootID}}); err == nil ||
+		!strings.Contains(err.Error(), "is missing or altered") || !errors.Is(err, tuf.ErrMalformed) {
+		t.Fatalf("altered stored evidence: %v", err)
 	}
 
 	// Tamper: point 1.0 in the team's file at another digest, re-push the artifact with

@@ -76,21 +76,22 @@ type Code string
 
 // Codes of decisions.
 const (
-	CodeSigned         Code = "signed"          // the release (and the teams) signed it
-	CodeNoneRequired   Code = "none-required"   // require: none
-	CodeException      Code = "exception"       // an unexpired exception
-	CodeUnsigned       Code = "unsigned"        // no released signature for the tag or digest
-	CodeShadowed       Code = "shadowed"        // a delegated role holds the tag first: docker refuses it
-	CodeDigestMismatch Code = "digest-mismatch" // the tag is signed with another digest than the pinned one
-	CodeTeamsMissing   Code = "teams-missing"   // a required team did not sign the released digest
-	CodeDenied         Code = "denied"          // require: deny
-	CodeUnpinned       Code = "unpinned"        // no pin covers the repository and on_unpinned is deny
-	CodeTrustData      Code = "trust-data"      // the trust data is missing, expired or invalid
-	CodeBuildOnly      Code = "build-only"      // a service without an image: nothing to verify
-	CodeProvider       Code = "provider"        // a provider: service runs no image
-	CodeNotDeployed    Code = "not-deployed"    // left out by inactive profiles: not checked
-	CodeTagMismatch    Code = "tag-mismatch"    // a cosign signature on the digest names another tag or image
-	CodeTagUnbound     Code = "tag-unbound"     // a cosign signature names the repository only; tag_binding is required
+	CodeSigned         Code = "signed"           // the release (and the teams) signed it
+	CodeNoneRequired   Code = "none-required"    // require: none
+	CodeException      Code = "exception"        // an unexpired exception
+	CodeUnsigned       Code = "unsigned"         // no released signature for the tag or digest
+	CodeShadowed       Code = "shadowed"         // a delegated role holds the tag first: docker refuses it
+	CodeDigestMismatch Code = "digest-mismatch"  // the tag is signed with another digest than the pinned one
+	CodeTeamsMissing   Code = "teams-missing"    // a required team did not sign the released digest
+	CodeDenied         Code = "denied"           // require: deny
+	CodeUnpinned       Code = "unpinned"         // no pin covers the repository and on_unpinned is deny
+	CodeTrustData      Code = "trust-data"       // the trust data is missing, expired or invalid
+	CodeBuildOnly      Code = "build-only"       // a service without an image: nothing to verify
+	CodeProvider       Code = "provider"         // a provider: service runs no image
+	CodeNotDeployed    Code = "not-deployed"     // left out by inactive profiles: not checked
+	CodeTagMismatch    Code = "tag-mismatch"     // a cosign signature on the digest names another tag or image
+	CodeTagUnbound     Code = "tag-unbound"      // a cosign signature names the repository only; tag_binding is required
+	CodeEvidence       Code = "evidence-invalid" // kept evidence of Notary v1 signatures was altered or does not verify
 )
 
 // Candidate is a policy entry that matched an image.
@@ -230,15 +231,22 @@ func (p *Policy) apply(r *rule, f Facts, d *Decision, at time.Time) {
 }
 
 // verify checks a signed or teams requirement over the signature sources the policy
-// lists: Notary v1 (while it counts) first, then cosign.
+// lists: Notary v1 (while it counts) first, then the evidence migrate kept of it, then
+// cosign.
 func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 	useNotary := p.NotaryCounts(at)
 	useCosign := p.sources.Cosign
+	useEvidence := p.sources.Evidence
+	if useEvidence && f.Evidence.Problem != "" {
+		// Altered evidence in the trust dir is refused whatever else signed the image.
+		d.Result, d.Reason, d.Code = TrustError, "evidence: "+f.Evidence.Problem, CodeEvidence
+		return
+	}
 	var warnings []string
 	if t := f.Trust; useNotary && t != nil {
 		switch {
-		case useCosign && t.Kind == TrustMissing:
-			// No Notary v1 data at all: cosign alone decides.
+		case (useCosign || useEvidence) && t.Kind == TrustMissing:
+			// No Notary v1 data at all: the other sources decide.
 			useNotary = false
 		case t.Kind != TrustExpired || p.expired != ActionWarn:
 			d.Result, d.Reason, d.Code = TrustError, fmt.Sprintf("trust data %s: %s", t.Kind, t.Reason), CodeTrustData
@@ -256,26 +264,45 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 	}
 	var digest, what, fail string
 	var code Code
-	byCosign := false
-	notaryFail := ""
+	byCosign, byEvidence := false, false
+	var fails []string // what the sources tried before the deciding one refused
 	if useNotary {
 		digest, what, code, fail = released(f)
-		// A tag Notary v1 releases is bound by it; cosign only answers for what it left open.
-		if fail != "" && useCosign && code != CodeDigestMismatch {
-			useNotary, warnings, notaryFail = false, nil, fail
+		// A tag Notary v1 releases is bound by it; the other sources only answer for what
+		// it left open.
+		if fail != "" && (useCosign || useEvidence) && code != CodeDigestMismatch {
+			useNotary, warnings, fails = false, nil, append(fails, fail)
 		}
 	}
-	if !useNotary {
+	if !useNotary && useEvidence {
+		digest, what, code, fail = evidenceReleased(f)
+		switch {
+		case fail == "":
+			byEvidence = true
+			if _, pinned := p.PinFor(f.Image.Repo); !pinned {
+				if p.onUnpinned == ActionDeny {
+					d.Result, d.Reason, d.Code = Fail, "no trust pin covers "+f.Image.Repo+" (the evidence's root) and trust.on_unpinned is deny", CodeUnpinned
+					return
+				}
+				warnings = append(warnings, "root not pinned (the evidence's own root trusted)")
+			}
+		case useCosign:
+			fails = append(fails, fail)
+		}
+	}
+	if !useNotary && !byEvidence && (useCosign || !useEvidence) {
 		var trouble bool
 		digest, what, code, fail, trouble = p.cosignReleased(f)
 		byCosign = true
-		if fail != "" && notaryFail != "" {
-			fail = notaryFail + "; " + fail
+		if len(fails) > 0 && fail != "" {
+			fail = strings.Join(append(fails, fail), "; ")
 		}
 		if trouble {
 			d.Result, d.Reason, d.Code = TrustError, fail, CodeTrustData
 			return
 		}
+	} else if fail != "" && len(fails) > 0 {
+		fail = strings.Join(append(fails, fail), "; ")
 	}
 	if fail != "" {
 		if p.sources.Notary && !p.NotaryCounts(at) && f.Release != nil {
@@ -302,10 +329,13 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 		if useNotary {
 			d.SignedBy = signers(f, digest)
 		}
+		if useEvidence {
+			d.SignedBy = append(d.SignedBy, evidenceSigners(p.evidenceAccepted(f, digest))...)
+		}
 		if useCosign {
 			d.SignedBy = append(d.SignedBy, p.cosignSigners(p.cosignAccepted(f, digest))...)
 		}
-		if byCosign {
+		if byCosign || byEvidence {
 			what += ", signed by " + strings.Join(d.SignedBy, ", ")
 		}
 	}
@@ -314,6 +344,72 @@ func (p *Policy) verify(r *rule, f Facts, d *Decision, at time.Time) {
 		d.Result = Warn
 		d.Reason += "; " + strings.Join(warnings, "; ")
 	}
+}
+
+// evidenceReleased resolves the reference with migrate's evidence alone, as docker
+// resolved it then: the digest is the pinned one, else the digest the registry served
+// for the tag when fetch ran, and a release role (targets/releases or targets) must
+// have listed the tag with it. (verify refused altered evidence before.)
+func evidenceReleased(f Facts) (digest, what string, code Code, fail string) {
+	img := f.Image
+	ev := f.Evidence
+	digest = img.Digest
+	if digest == "" {
+		digest = ev.TagDigest
+	}
+	if digest == "" {
+		if img.Tag == "" {
+			return "", "", CodeUnsigned, "reference has neither tag nor digest"
+		}
+		return "", "", CodeUnsigned, fmt.Sprintf("tag %s has no registry digest in the trust dir (trustctl fetch --evidence records it)", img.Tag)
+	}
+	for _, role := range []string{"targets/releases", "targets"} {
+		for _, c := range ev.Claims {
+			if c.Digest != digest || c.Role != role || img.Tag != "" && c.Tag != img.Tag {
+				continue
+			}
+			day := c.Migrated.UTC().Format(time.DateOnly)
+			if img.Tag != "" {
+				return digest, fmt.Sprintf("tag %s was signed with %s in %s (evidence %s)", img.Tag, short(digest), role, day), "", ""
+			}
+			return digest, fmt.Sprintf("digest %s was signed as tag %s in %s (evidence %s)", short(digest), c.Tag, role, day), "", ""
+		}
+	}
+	if img.Tag != "" {
+		return "", "", CodeUnsigned, fmt.Sprintf("no evidence that tag %s was signed with %s in targets/releases or targets", img.Tag, short(digest))
+	}
+	return "", "", CodeUnsigned, fmt.Sprintf("no evidence that digest %s was signed as a tag in targets/releases or targets", short(digest))
+}
+
+// evidenceAccepted are the evidence claims that count for the reference at digest:
+// the tag's (any tag's, for a digest-only reference), oldest first.
+func (p *Policy) evidenceAccepted(f Facts, digest string) []EvidenceClaim {
+	if !p.sources.Evidence {
+		return nil
+	}
+	var out []EvidenceClaim
+	for _, c := range f.Evidence.Claims {
+		if c.Digest == digest && (f.Image.Tag == "" || c.Tag == f.Image.Tag) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// evidenceSigners names the roles of claims, "targets/qa (evidence 2026-12-06)", each
+// once, in the order given.
+func evidenceSigners(claims []EvidenceClaim) []string {
+	var out []string
+	for _, c := range claims {
+		if s := c.Role + " (" + evidenceLabel(c) + ")"; !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func evidenceLabel(c EvidenceClaim) string {
+	return "evidence " + c.Migrated.UTC().Format(time.DateOnly)
 }
 
 // cosignReleased resolves the reference with cosign alone: the digest is the pinned
@@ -481,6 +577,7 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string, useNo
 		roles = nil
 	}
 	cosigned := p.cosignAccepted(f, digest)
+	evidence := p.evidenceAccepted(f, digest)
 	for _, name := range teams {
 		t := p.teams[name]
 		ok := false
@@ -498,6 +595,9 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string, useNo
 		switch {
 		case ok:
 			signed = append(signed, name)
+			continue
+		case slices.ContainsFunc(evidence, t.signsEvidence):
+			signed = append(signed, name+" ("+evidenceLabel(evidence[slices.IndexFunc(evidence, t.signsEvidence)])+")")
 			continue
 		case slices.ContainsFunc(cosigned, t.signsCosign):
 			signed = append(signed, name+" (cosign)")
@@ -523,6 +623,12 @@ func (p *Policy) teamsSigned(teams []string, f Facts, digest, what string, useNo
 func (t *team) refused(rs RoleSignature) bool {
 	return !rs.Verified && rs.Problem != "" && (slices.Contains(t.roles, rs.Role) ||
 		slices.ContainsFunc(rs.KeyIDs, func(id string) bool { return t.keyIDs[strings.ToLower(id)] }))
+}
+
+// signsEvidence tells whether the team's role or a member's key signed the claimed
+// role's file.
+func (t *team) signsEvidence(c EvidenceClaim) bool {
+	return t.signs(RoleSignature{Role: c.Role, Tag: c.Tag, Digest: c.Digest, Verified: true, KeyIDs: c.KeyIDs})
 }
 
 // signsCosign tells whether a key of the team verified s.

@@ -5,6 +5,7 @@ import (
 	_ "crypto/sha256"
 
 	"fmt"
+	"time"
 
 	"github.com/distribution/reference"
 )
@@ -131,6 +132,31 @@ type Facts struct {
 	// Cosign is the second signature source, filled in only when trust.sources lists
 	// cosign.
 	Cosign CosignFacts
+	// Evidence is what migrate's evidence artifacts prove, filled in only when
+	// trust.sources lists evidence (or verify --evidence).
+	Evidence EvidenceFacts
+}
+
+// EvidenceClaim is a Notary v1 signature that an evidence artifact proves: a role
+// listed tag with digest, its file signed by KeyIDs, verified as of Migrated.
+type EvidenceClaim struct {
+	Tag    string   `json:"tag"`
+	Role   string   `json:"role"`
+	Digest string   `json:"digest"`
+	KeyIDs []string `json:"key_ids,omitempty"`
+	// Migrated is the recorded time of migration, at which expiry was judged.
+	Migrated time.Time `json:"migrated"`
+}
+
+// EvidenceFacts is what the trust dir's evidence proves about an image.
+type EvidenceFacts struct {
+	// TagDigest is the digest the registry served for Image.Tag when fetch ran.
+	TagDigest string `json:"tag_digest,omitempty"`
+	// Claims are the verified claims over the digests of interest, oldest first.
+	Claims []EvidenceClaim `json:"claims,omitempty"`
+	// Problem is why kept evidence was refused (altered, not verifying), naming the
+	// file; "" when all of it verified.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Binding is what a cosign signature's signed name says about the image reference it

@@ -210,6 +210,11 @@ func (ps *parser) policy(data []byte) (*Policy, error) {
 	if p.sources.Cosign && len(p.Keys()) == 0 {
 		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists cosign, but no team has a key file (members or keys as PEM): no cosign signature can count").Error())
 	}
+	if p.sources.Evidence && len(p.pins) == 0 {
+		// Evidence carries its own root: without a pin, whoever can push to the
+		// repository can attach evidence signed by a root of their own.
+		ps.warnings = append(ps.warnings, ps.errf(ps.sourcesAt, "trust.sources lists evidence, but trust.pins is empty: each evidence's own root is trusted (pin the roots with trustctl policy pin)").Error())
+	}
 	p.warnings = ps.warnings
 	return p, nil
 }
@@ -268,14 +273,14 @@ func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
 			return err
 		}
 		if len(names) == 0 {
-			return ps.errf(f.val, "trust.sources is empty (list notary, cosign or both)")
+			return ps.errf(f.val, "trust.sources is empty (list notary, cosign, evidence)")
 		}
 		p.sources = Sources{}
 		for i, name := range names {
-			dst := map[string]*bool{"notary": &p.sources.Notary, "cosign": &p.sources.Cosign}[name]
+			dst := map[string]*bool{"notary": &p.sources.Notary, "cosign": &p.sources.Cosign, "evidence": &p.sources.Evidence}[name]
 			switch {
 			case dst == nil:
-				return ps.errf(nodes[i], "trust.sources[%d] must be notary or cosign, not %q", i, name)
+				return ps.errf(nodes[i], "trust.sources[%d] must be notary, cosign or evidence, not %q", i, name)
 			case *dst:
 				return ps.errf(nodes[i], "trust.sources[%d]: %s is listed twice", i, name)
 			}
@@ -291,8 +296,8 @@ func (ps *parser) sources(n *yaml.Node, fs map[string]field, p *Policy) error {
 		if err != nil {
 			return ps.errf(f.val, "trust.notary_until: %q is not a date (YYYY-MM-DD)", day)
 		}
-		if !p.sources.Notary || !p.sources.Cosign {
-			return ps.errf(f.val, "trust.notary_until needs trust.sources [notary, cosign]: after it, cosign is the only source")
+		if !p.sources.Notary || !p.sources.Cosign && !p.sources.Evidence {
+			return ps.errf(f.val, "trust.notary_until needs trust.sources [notary, cosign] (or evidence): after it, Notary v1 counts only as evidence")
 		}
 		// Notary v1 counts through that day, in UTC, as an exception does.
 		p.notaryUntil, p.notaryDay = t.AddDate(0, 0, 1), day

@@ -86,6 +86,9 @@ type Policy struct {
 // Sources are the signature schemes whose verified signatures count (trust.sources).
 type Sources struct {
 	Notary, Cosign bool
+	// Evidence: the Notary v1 signatures kept in migrate's evidence artifacts count, as
+	// verified offline at their time of migration, even after trust.notary_until.
+	Evidence bool
 }
 
 // TagBinding is trust.tag_binding: what a cosign signature must say about the tag of a
@@ -163,6 +166,13 @@ func (p *Policy) Expired() Action { return p.expired }
 
 // Sources is trust.sources: the schemes whose signatures count, at any time.
 func (p *Policy) Sources() Sources { return p.sources }
+
+// WithEvidence is the policy with evidence added to its sources (verify --evidence).
+func (p *Policy) WithEvidence() *Policy {
+	q := *p
+	q.sources.Evidence = true
+	return &q
+}
 
 // NotaryCounts tells whether Notary v1 signatures count as a signature source at a
 // time: trust.sources lists notary and trust.notary_until has not passed.

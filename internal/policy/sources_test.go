@@ -170,7 +170,7 @@ func TestPolicyKeys(t *testing.T) {
 
 func TestParseSourcesErrors(t *testing.T) {
 	tests := []struct{ name, text, want string }{
-		{"unknown source", "version: 1\ntrust:\n  sources: [notary, notation]\n", `policy.yml:3: trust.sources[1] must be notary or cosign, not "notation"`},
+		{"unknown source", "version: 1\ntrust:\n  sources: [notary, notation]\n", `policy.yml:3: trust.sources[1] must be notary, cosign or evidence, not "notation"`},
 		{"duplicate source", "version: 1\ntrust:\n  sources:\n    - cosign\n    - cosign\n", "policy.yml:5: trust.sources[1]: cosign is listed twice"},
 		{"empty sources", "version: 1\ntrust:\n  sources: []\n", "policy.yml:3: trust.sources is empty"},
 		{"sources not a list", "version: 1\ntrust:\n  sources: cosign\n", "policy.yml:3: trust.sources must be a list"},

@@ -50,7 +50,26 @@ func Explanation(w io.Writer, x policy.Explanation, facts policy.Facts) error {
 			return err
 		}
 	}
+	if err := evidenceClaims(w, facts.Evidence); err != nil {
+		return err
+	}
 	return cosignSignatures(w, facts.Cosign)
+}
+
+// evidenceClaims lists what the kept evidence of migrate proved, or why it was refused.
+func evidenceClaims(w io.Writer, e policy.EvidenceFacts) error {
+	if e.Problem != "" {
+		fmt.Fprintf(w, "\nEvidence refused: %s\n", e.Problem)
+	}
+	if len(e.Claims) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nEvidence (Notary v1, verified as of the time of migration)\n")
+	rows := make([][]string, 0, len(e.Claims))
+	for _, c := range e.Claims {
+		rows = append(rows, []string{c.Role, c.Tag, c.Digest, strings.Join(c.KeyIDs, ", "), c.Migrated.UTC().Format("2006-01-02T15:04:05Z")})
+	}
+	return Table(w, []string{"ROLE", "TAG", "DIGEST", "SIGNED BY KEYS", "MIGRATED"}, rows)
 }
 
 // cosignSignatures lists the cosign signatures that policy keys verified, with what

@@ -94,6 +94,14 @@ func recordPath(d store.Dir, gun, digest string) (string, error) {
 // ResolveTags asks the registry for the digest of each tag of repo (the repository
 // path on the registry) and records them under gun, keeping tags recorded before.
 func ResolveTags(ctx context.Context, d store.Dir, gun string, reg Registry, repo string, tags []string) (map[string]string, error) {
+	got, err := resolveTags(ctx, gun, reg, repo, tags)
+	if err != nil {
+		return nil, err
+	}
+	return got, recordTags(d, gun, got)
+}
+
+func resolveTags(ctx context.Context, gun string, reg Registry, repo string, tags []string) (map[string]string, error) {
 	got := map[string]string{}
 	for _, tag := range tags {
 		desc, err := reg.Resolve(ctx, repo, tag)
@@ -102,16 +110,21 @@ func ResolveTags(ctx context.Context, d store.Dir, gun string, reg Registry, rep
 		}
 		got[tag] = desc.Digest
 	}
+	return got, nil
+}
+
+// recordTags merges got into the tags recorded for gun.
+func recordTags(d store.Dir, gun string, got map[string]string) error {
 	// Read, merge and write under the trust dir's lock: another fetch may record other
 	// tags of the same repository at the same time.
 	unlock, err := d.Lock()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer unlock()
 	all, err := Tags(d, gun)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return err
 	}
 	if all == nil {
 		all = map[string]string{}
@@ -119,16 +132,16 @@ func ResolveTags(ctx context.Context, d store.Dir, gun string, reg Registry, rep
 	maps.Copy(all, got)
 	b, err := json.Marshal(tagsFile{Tags: all})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	base, err := dir(d, gun)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := store.WriteFileAtomic(filepath.Join(base, "tags.json"), b); err != nil {
-		return nil, fmt.Errorf("record tags of %s: %w", gun, err)
+		return fmt.Errorf("record tags of %s: %w", gun, err)
 	}
-	return got, nil
+	return nil
 }
 
 // Tags are the tag digests recorded for gun; os.ErrNotExist when none were.
@@ -178,7 +191,7 @@ func Fetch(ctx context.Context, d store.Dir, gun string, reg Registry, repo, dig
 	case err != nil:
 		return Record{}, fmt.Errorf("signatures of %s@%s: %w", gun, digest, err)
 	default:
-		a, err := fetchArtifact(ctx, reg, repo, manifest, take, func(m cosign.Manifest) []cosign.Descriptor { return m.Layers })
+		a, err := fetchArtifact(ctx, reg, repo, manifest, take, cosign.MaxPayload, func(m cosign.Manifest) []cosign.Descriptor { return m.Layers })
 		if err != nil {
 			return Record{}, fmt.Errorf("signature image %s:%s: %w", gun, sigTag, err)
 		}
@@ -208,7 +221,7 @@ func Fetch(ctx context.Context, d store.Dir, gun string, reg Registry, repo, dig
 			if err != nil {
 				return Record{}, fmt.Errorf("bundle referrer %s of %s: %w", m.Digest, gun, err)
 			}
-			a, err := fetchArtifact(ctx, reg, repo, b, take, func(cosign.Manifest) []cosign.Descriptor {
+			a, err := fetchArtifact(ctx, reg, repo, b, take, cosign.MaxPayload, func(cosign.Manifest) []cosign.Descriptor {
 				layer, ok, _ := cosign.BundleLayer(b)
 				if !ok {
 					return nil
@@ -233,7 +246,7 @@ func Fetch(ctx context.Context, d store.Dir, gun string, reg Registry, repo, dig
 
 // fetchArtifact keeps a manifest and the blobs of it that blobs selects, each within
 // the budget and checked against its digest by the registry client.
-func fetchArtifact(ctx context.Context, reg Registry, repo string, manifest []byte, take func(int64) error, blobs func(cosign.Manifest) []cosign.Descriptor) (Artifact, error) {
+func fetchArtifact(ctx context.Context, reg Registry, repo string, manifest []byte, take func(int64) error, maxBlob int64, blobs func(cosign.Manifest) []cosign.Descriptor) (Artifact, error) {
 	if err := take(int64(len(manifest))); err != nil {
 		return Artifact{}, err
 	}
@@ -249,8 +262,8 @@ func fetchArtifact(ctx context.Context, reg Registry, repo string, manifest []by
 		if _, ok := wanted[l.Digest]; ok {
 			continue
 		}
-		if l.Size > cosign.MaxPayload {
-			return Artifact{}, fmt.Errorf("layer %s: %d bytes, at most %d", l.Digest, l.Size, cosign.MaxPayload)
+		if l.Size > maxBlob {
+			return Artifact{}, fmt.Errorf("layer %s: %d bytes, at most %d", l.Digest, l.Size, maxBlob)
 		}
 		wanted[l.Digest] = l
 		total += l.Size
