@@ -4,6 +4,8 @@
 # vets, runs every test (unit, testscript end-to-end, interop against the real binaries)
 # and each fuzz target for a short time.
 #   FUZZTIME=3000x (per fuzz target)   TRUSTCTL_REFBIN=DIR (reference binaries)
+# Measured on a fresh machine (empty HOME, Go build and module caches): 14 min 48 s, of
+# which the reference builds take about 7; with the caches of an earlier run about 2 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TRUSTCTL_REFBIN="${TRUSTCTL_REFBIN:-$HOME/.cache/trustctl/refbin}"
