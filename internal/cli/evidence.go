@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trustctl/trustctl/internal/exitcode"
 	"github.com/trustctl/trustctl/internal/gate"
 	"github.com/trustctl/trustctl/internal/migrate"
 	"github.com/trustctl/trustctl/internal/policy"
@@ -46,8 +42,7 @@ func (a *app) verifyEvidenceCommand() *cobra.Command {
 }
 
 func (a *app) verifyEvidence(cmd *cobra.Command, o verifyEvidenceOptions, args []string) error {
-	ctx := cmd.Context()
-	pin := func(string) *tuf.Pin { return nil }
+	opts := migrate.VerifyImagesOptions{Registry: a.registry, Log: a.log}
 	switch {
 	case o.policyFile != "" && len(o.rootKeys) > 0:
 		return usageError(cmd, errors.New("give --policy or --root-key, not both"))
@@ -56,11 +51,10 @@ func (a *app) verifyEvidence(cmd *cobra.Command, o verifyEvidenceOptions, args [
 		if err != nil {
 			return err
 		}
-		pin = func(gun string) *tuf.Pin { return gate.TrustPin(pol, gun) }
+		opts.Pin = func(gun string) *tuf.Pin { return gate.TrustPin(pol, gun) }
 	case len(o.rootKeys) > 0:
-		pin = func(string) *tuf.Pin { return &tuf.Pin{CertIDs: o.rootKeys} }
+		opts.Pin = func(string) *tuf.Pin { return &tuf.Pin{CertIDs: o.rootKeys} }
 	}
-	var rows []report.EvidenceRow
 	for _, arg := range args {
 		ref, err := parseImageRef(arg)
 		if err != nil {
@@ -69,43 +63,14 @@ func (a *app) verifyEvidence(cmd *cobra.Command, o verifyEvidenceOptions, args [
 		if ref.tag == "" && ref.digest == "" {
 			return fmt.Errorf("give IMAGE:TAG or IMAGE@DIGEST, not %s", arg)
 		}
-		reg, name, err := a.registry(ref.gun)
-		if err != nil {
-			return err
-		}
-		digest := ref.digest
-		if digest == "" {
-			d, err := reg.Resolve(ctx, name, ref.tag)
-			if err != nil {
-				return fmt.Errorf("resolve %s: %w", arg, err)
-			}
-			digest = d.Digest
-		}
-		p := pin(ref.gun)
-		if p == nil {
-			a.log.Warn("root not pinned: the evidence's own root is trusted (pin it with --policy or --root-key)", "repository", ref.gun)
-		}
-		proven, err := migrate.VerifyEvidence(ctx, migrate.VerifyEvidenceOptions{GUN: ref.gun, Digest: digest, Registry: reg, Name: name, Pin: p})
-		if err != nil {
-			return err
-		}
-		before := len(rows)
-		for _, e := range proven {
-			for _, c := range e.Claims {
-				if ref.tag == "" || c.Tag == ref.tag {
-					rows = append(rows, report.EvidenceRow{Image: ref.gun, Digest: digest, Tag: c.Tag, Role: c.Role, Migrated: e.Migrated, Artifact: e.Artifact})
-				}
-			}
-		}
-		if len(rows) == before {
-			return exitcode.Mark(exitcode.ErrTrustData, fmt.Errorf("the evidence of %s@%s does not prove tag %s", ref.gun, digest, ref.tag))
-		}
+		opts.Images = append(opts.Images, migrate.Image{GUN: ref.gun, Tag: ref.tag, Digest: ref.digest, Ref: arg})
 	}
-	slices.SortStableFunc(rows, func(x, y report.EvidenceRow) int {
-		return cmp.Or(strings.Compare(x.Image, y.Image), strings.Compare(x.Tag, y.Tag), strings.Compare(x.Role, y.Role))
-	})
+	rows, err := migrate.VerifyImages(cmd.Context(), opts)
+	if err != nil {
+		return err
+	}
 	if a.jsonOutput(cmd) {
-		return writeJSON(a.streams.Out, rows)
+		return report.EvidenceJSON(a.streams.Out, rows)
 	}
 	return report.EvidenceTable(a.streams.Out, rows)
 }

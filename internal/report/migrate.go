@@ -54,13 +54,13 @@ func claimList(cs []migrate.Claim) string {
 }
 
 // EvidenceRow is one proven claim of `trustctl verify-evidence`.
-type EvidenceRow struct {
-	Image    string    `json:"image"`
-	Digest   string    `json:"digest"`
-	Tag      string    `json:"tag"`
-	Role     string    `json:"role"`
-	Migrated time.Time `json:"migrated"`
-	Artifact string    `json:"evidence"`
+type EvidenceRow = migrate.ProvenTag
+
+// EvidenceJSON writes the proven claims as indented JSON.
+func EvidenceJSON(w io.Writer, rows []EvidenceRow) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rows)
 }
 
 // EvidenceTable writes the proven claims.
