@@ -10,9 +10,7 @@ import (
 	"github.com/trustctl/trustctl/internal/migrate"
 	"github.com/trustctl/trustctl/internal/policy"
 	"github.com/trustctl/trustctl/internal/report"
-	"github.com/trustctl/trustctl/internal/stack"
 	"github.com/trustctl/trustctl/internal/trust/store"
-	"github.com/trustctl/trustctl/internal/trust/tuf"
 )
 
 // migrateOptions are the inputs of migrate.
@@ -51,7 +49,6 @@ func (a *app) migrateCommand() *cobra.Command {
 }
 
 func (a *app) migrate(cmd *cobra.Command, o migrateOptions, args []string) error {
-	ctx := cmd.Context()
 	if o.to != "cosign" {
 		return usageError(cmd, fmt.Errorf("--to %q: only cosign is supported", o.to))
 	}
@@ -59,8 +56,8 @@ func (a *app) migrate(cmd *cobra.Command, o migrateOptions, args []string) error
 	if err != nil {
 		return err
 	}
-	opts := migrate.Options{Format: format, DryRun: o.dryRun, Evidence: o.evidence, TrustDir: store.Dir{Root: a.trustDir()},
-		Keys: a.keyStore(), Registry: a.registry, Log: a.log}
+	opts := gate.MigrateOptions{Files: o.files, Options: migrate.Options{Format: format, DryRun: o.dryRun, Evidence: o.evidence,
+		TrustDir: store.Dir{Root: a.trustDir()}, Keys: a.keyStore(), Registry: a.registry, Log: a.log}}
 	if o.role != "" {
 		if opts.Role, err = delegationRole(o.role); err != nil {
 			return err
@@ -74,11 +71,9 @@ func (a *app) migrate(cmd *cobra.Command, o migrateOptions, args []string) error
 		a.log.Warn("expiry is judged at --now, not the current time, and recorded as the time of migration", "now", opts.Now.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	if o.policyFile != "" {
-		pol, err := policy.Load(o.policyFile)
-		if err != nil {
+		if opts.Policy, err = policy.Load(o.policyFile); err != nil {
 			return err
 		}
-		opts.Pin = func(gun string) *tuf.Pin { return gate.TrustPin(pol, gun) }
 	}
 	for _, arg := range args {
 		ref, err := parseImageRef(arg)
@@ -90,17 +85,10 @@ func (a *app) migrate(cmd *cobra.Command, o migrateOptions, args []string) error
 		}
 		opts.Repositories = append(opts.Repositories, ref.gun)
 	}
-	if len(o.files) > 0 {
-		uses, err := stack.Load(ctx, o.files, stack.Options{})
-		if err != nil {
-			return err
-		}
-		opts.Repositories = append(opts.Repositories, stack.Repositories(uses)...)
+	res, err := gate.Migrate(cmd.Context(), opts)
+	if errors.Is(err, gate.ErrNoRepositories) {
+		return usageError(cmd, err)
 	}
-	if len(opts.Repositories) == 0 {
-		return usageError(cmd, errors.New("give repositories or -f STACKFILE"))
-	}
-	res, err := migrate.Run(ctx, opts)
 	if err == nil || len(res.Items) > 0 {
 		render := report.MigrateTable
 		if a.jsonOutput(cmd) {

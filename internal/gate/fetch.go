@@ -88,7 +88,7 @@ func Fetch(ctx context.Context, o FetchOptions) error {
 	withCosign := o.Cosign || pol != nil && pol.Sources().Cosign
 	withEvidence := o.Evidence || pol != nil && pol.Sources().Evidence
 	if len(guns) == 0 {
-		return errors.New("give repositories or -f STACKFILE")
+		return ErrNoRepositories
 	}
 	slices.Sort(guns)
 	guns = slices.Compact(guns)
