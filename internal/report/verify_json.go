@@ -11,7 +11,7 @@ import (
 
 // jsonVersion is bumped when a field is removed or changes meaning; new fields may be
 // added without a bump (docs/report-json.md).
-const jsonVersion = 1
+const jsonVersion = 2
 
 // The JSON report is its own set of types, not policy's JSON tags, so that the schema
 // documented in docs/report-json.md changes only here. Every field is always present:

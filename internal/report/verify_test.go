@@ -206,7 +206,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(render(t, FormatJSON, r), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != 1 || got.Tool != r.Tool || got.Policy != r.Policy || !slices.Equal(got.Files, r.Files) ||
+	if got.Version != 2 || got.Tool != r.Tool || got.Policy != r.Policy || !slices.Equal(got.Files, r.Files) ||
 		got.EvaluatedAt != "2026-06-01T12:00:00Z" || got.Result != "fail" || got.ExitCode != 1 {
 		t.Errorf("header = %+v", got)
 	}
